@@ -1,0 +1,173 @@
+"""The ``assistant`` command. The one place that turns ``AssistantError`` into a CLI error."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from assistant.settings import Settings
+from corpus.errors import AssistantError
+
+__all__ = ["cli", "main"]
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False), default=None, help="Corpus folder (env ASSISTANT_CORPUS).")
+    @click.option("--data", "data_dir", type=click.Path(file_okay=False), default=None, help="Data folder for the index (env ASSISTANT_DATA).")
+    @click.option("--chroma-url", default=None, help="Use a Chroma server, e.g. http://127.0.0.1:8000 (env ASSISTANT_CHROMA_URL).")
+    @functools.wraps(fn)
+    def wrapper(corpus_dir: str | None, data_dir: str | None, chroma_url: str | None, **kwargs: Any) -> Any:
+        settings = Settings.from_env(corpus_dir=corpus_dir, data_dir=data_dir, chroma_url=chroma_url)
+        return fn(settings, **kwargs)
+
+    return wrapper
+
+
+def _assistant(settings: Settings) -> Any:
+    from assistant.core import Assistant
+
+    return Assistant.from_settings(settings)
+
+
+def _progress_bar(enabled: bool) -> Callable[[int, int], None] | None:
+    if not enabled:
+        return None
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if total < 64:
+            return
+        if "bar" not in state:
+            from tqdm import tqdm
+
+            state["bar"] = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
+        bar = state["bar"]
+        bar.update(done - bar.n)
+        if done >= total:
+            bar.close()
+
+    return update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Ask questions about a collection of articles and get answers with cited passages."""
+
+
+@cli.command("index")
+@_common
+@click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def index_cmd(settings: Settings, rebuild: bool, as_json: bool) -> None:
+    """Index the corpus folder: embed new and changed articles, remove deleted ones."""
+    assistant = _assistant(settings)
+    report = assistant.index(rebuild=rebuild, progress=_progress_bar(not as_json and sys.stderr.isatty()))
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if as_json:
+        keys = ("added", "updated", "removed", "unchanged", "chunks", "embedded")
+        out = {k: getattr(report, k) for k in keys}
+        out["seconds"] = round(report.seconds, 3)
+        click.echo(json.dumps(out))
+    else:
+        click.echo(report.summary())
+
+
+def _render(answer: Any) -> str:
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            where = " · ".join(x for x in (c.publisher, c.date, c.section) if x)
+            lines.append(f"  [{c.n}] {c.title} ({c.source}){' — ' + where if where else ''}")
+            quote = " ".join(c.quotes) if c.quotes else c.text
+            lines.append(f"      “{quote[:300]}{'…' if len(quote) > 300 else ''}”")
+    return "\n".join(lines)
+
+
+@cli.command("ask")
+@_common
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def ask_cmd(settings: Settings, question: str, as_json: bool) -> None:
+    """Answer one QUESTION from the articles, with citations."""
+    if not question.strip():
+        raise AssistantError("the question is empty; ask something about the articles")
+    answer = _assistant(settings).ask(question)
+    if answer.reason in ("empty_question", "question_too_long"):
+        raise AssistantError(answer.text)
+    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else _render(answer))
+
+
+@cli.command("chat")
+@_common
+def chat_cmd(settings: Settings) -> None:
+    """A conversation in the terminal (empty line or Ctrl-D to quit)."""
+    assistant = _assistant(settings)
+    history: list[tuple[str, str]] = []
+    click.echo("Ask about the articles. Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("you> ")
+        except EOFError:
+            click.echo()
+            break
+        if not question.strip():
+            break
+        answer = assistant.ask(question, history=tuple(history))
+        click.echo(_render(answer))
+        click.echo()
+        history.append((question, answer.text))
+
+
+@cli.command("ui")
+@_common
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
+    """Serve the chat window in the browser."""
+    from ui.app import serve
+
+    settings = settings.with_(host=host, port=port)
+    serve(_assistant(settings), settings)
+
+
+@cli.command("eval")
+@_common
+@click.option("--questions", "questions", type=click.Path(dir_okay=False), required=True, help="Question set (JSON lines).")
+@click.option("--k", "k", type=int, default=5, show_default=True, help="Cut-off for hit@k and MRR.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def eval_cmd(settings: Settings, questions: str, k: int, as_json: bool) -> None:
+    """Measure retrieval and answers on a question set."""
+    from assistant.evaluation import load_questions, run_eval
+
+    items = load_questions(questions)
+    report = run_eval(_assistant(settings), items, k=k)
+    if as_json:
+        click.echo(json.dumps({"k": k, **report.metrics, "items": [r.__dict__ for r in report.items]}, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            click.echo(line)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="assistant", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AssistantError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

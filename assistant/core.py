@@ -1,0 +1,130 @@
+"""``Assistant``: the Python API. CLI and UI only render what it returns."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from assistant.conversation import History, retrieval_query
+from assistant.models import Answer, Passage
+from assistant.settings import Settings
+from corpus.errors import IndexStateError
+from index.indexer import IndexReport
+
+__all__ = ["Assistant"]
+
+EMPTY_QUESTION = "Please type a question about the articles."
+
+
+def _clean_question(question: object) -> str:
+    text = "" if question is None else str(question)
+    return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text).strip()
+
+
+class Assistant:
+    """Answers questions about the indexed articles, with cited passages.
+
+    Build it with ``Assistant.from_settings()``; that loads the embedding model and opens the
+    index (the only heavy step). ``ask`` never raises for a bad question: it returns a refused
+    ``Answer`` whose ``reason`` says why.
+    """
+
+    def __init__(self, components: Any):
+        self._c = components
+        self.settings: Settings = components.settings
+        self._synced = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Assistant:
+        from assistant.factory import build_components
+
+        settings = settings or Settings.from_env()
+        return cls(build_components(settings, **kwargs))
+
+    # -- index --------------------------------------------------------------------------------
+    def index(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None, lock_timeout: float = 0) -> IndexReport:
+        """Bring the index in step with the corpus folder (incremental unless ``rebuild``)."""
+        from dataclasses import replace
+
+        from filelock import FileLock, Timeout
+
+        from corpus.loaders import load_corpus
+
+        s = self.settings
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        loaded = load_corpus(s.corpus_dir, s.max_file_bytes)
+        try:
+            with FileLock(str(s.lock_path), timeout=lock_timeout):
+                report = self._c.indexer.sync(list(loaded.articles), rebuild=rebuild, progress=progress)
+        except Timeout:
+            raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
+        self._synced = True
+        self._write_status(report)
+        return replace(report, warnings=loaded.warnings)
+
+    def _write_status(self, report: IndexReport) -> None:
+        import json
+
+        path = self.settings.data_dir / "last_index.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"time": time.time(), "chunks": report.chunks}))
+        tmp.replace(path)
+
+    def _ensure_ready(self) -> None:
+        if self._synced:
+            return
+        store = self._c.store
+        if not store.exists() or store.count() == 0:
+            raise IndexStateError(
+                f"the index for {self.settings.corpus_dir} is empty; run `assistant index` first"
+            )
+        self._c.indexer.refresh_keyword()
+        self._synced = True
+
+    def status(self) -> dict[str, Any]:
+        import json
+
+        self._ensure_ready()
+        articles = self._c.store.articles()
+        last = None
+        try:
+            last = json.loads((self.settings.data_dir / "last_index.json").read_text())["time"]
+        except (OSError, ValueError, KeyError):
+            pass
+        return {"articles": len(articles), "chunks": sum(len(a.chunk_ids) for a in articles.values()), "last_indexed": last}
+
+    def articles(self) -> list[tuple[str, str]]:
+        """``(source, title)`` of every indexed article, sorted by title."""
+        self._ensure_ready()
+        seen: dict[str, str] = {}
+        for chunk in self._c.keyword.chunks():
+            seen.setdefault(chunk.source, chunk.title)
+        return sorted(seen.items(), key=lambda kv: kv[1].lower())
+
+    # -- questions ----------------------------------------------------------------------------
+    def retrieve(self, question: str, k: int | None = None, sources: Iterable[str] | None = None) -> list[Passage]:
+        """The ``k`` passages most relevant to ``question`` (fused score, higher is better)."""
+        self._ensure_ready()
+        q = _clean_question(question)
+        if not q:
+            return []
+        return self._c.retriever.retrieve(q[: self.settings.max_question_chars], k=k, sources=sources)
+
+    def ask(self, question: str, history: History = (), sources: Sequence[str] | None = None) -> Answer:
+        """Answer ``question`` (a follow-up of ``history``'s (user, assistant) pairs)."""
+        q = _clean_question(question)
+        if not q:
+            return Answer(question=str(question or ""), text=EMPTY_QUESTION, refused=True, reason="empty_question")
+        limit = self.settings.max_question_chars
+        if len(q) > limit:
+            return Answer(
+                question=q[:200],
+                text=f"The question is too long ({len(q):,} characters; the limit is {limit:,}). Please shorten it.",
+                refused=True,
+                reason="question_too_long",
+            )
+        self._ensure_ready()
+        query = retrieval_query(q, history)
+        passages = self._c.retriever.retrieve(query, sources=sources)
+        return self._c.engine.answer(q, query, passages)

@@ -1,0 +1,141 @@
+"""Evaluation on question sets (format: one JSON object a line; see README). Pure scoring,
+with the file reading and the assistant calls at the edge (``run_eval``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import AssistantError
+
+__all__ = ["EvalItem", "ItemResult", "EvalReport", "load_questions", "score_item", "summarize", "run_eval"]
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    turns: tuple[str, ...]
+    evidence: tuple[str, ...]
+    answer_any: tuple[str, ...]
+
+    @property
+    def question(self) -> str:
+        return self.turns[-1]
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.evidence)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    id: str
+    answerable: bool
+    rank: int | None  # 1-based rank of the first passage holding evidence, None if absent
+    refused: bool
+    correct: bool
+    cited: int
+    cited_with_evidence: int
+    answer: str = ""
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    k: int
+    items: tuple[ItemResult, ...] = field(repr=False)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        m = self.metrics
+        return [
+            f"questions: {int(m['questions'])} ({int(m['answerable'])} answerable, {int(m['unanswerable'])} unanswerable)",
+            f"hit@{self.k}: {m['hit@k']:.3f}",
+            f"MRR@{self.k}: {m['mrr']:.3f}",
+            f"answer correctness: {m['answer_correctness']:.3f}",
+            f"citation precision: {m['citation_precision']:.3f}",
+            f"refusal accuracy: {int(m['refusals_correct'])}/{int(m['unanswerable'])}",
+            f"false refusals: {int(m['false_refusals'])}/{int(m['answerable'])}",
+        ]
+
+
+def load_questions(path: str | Path) -> list[EvalItem]:
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"cannot read question file {path}: {exc.strerror}") from None
+    items = []
+    for no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            turns = tuple(obj["turns"]) if "turns" in obj else (obj["q"],)
+            items.append(EvalItem(str(obj.get("id", no)), turns, tuple(obj.get("evidence", ())), tuple(obj.get("answer_any", ()))))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AssistantError(f"{path}:{no}: not a question record ({exc.__class__.__name__})") from None
+    if not items:
+        raise AssistantError(f"{path}: no questions")
+    return items
+
+
+def _has_evidence(text: str, evidence: Sequence[str]) -> bool:
+    low = text.lower()
+    return any(e.lower() in low for e in evidence)
+
+
+def score_item(item: EvalItem, passage_texts: Sequence[str], answer_text: str, refused: bool, cited_texts: Sequence[str]) -> ItemResult:
+    """Score one question from what was retrieved, answered and cited. Pure."""
+    rank = None
+    if item.answerable:
+        for i, text in enumerate(passage_texts, start=1):
+            if _has_evidence(text, item.evidence):
+                rank = i
+                break
+    correct = (not refused) and any(a.lower() in answer_text.lower() for a in item.answer_any) if item.answerable else refused
+    return ItemResult(
+        id=item.id,
+        answerable=item.answerable,
+        rank=rank,
+        refused=refused,
+        correct=correct,
+        cited=len(cited_texts),
+        cited_with_evidence=sum(_has_evidence(t, item.evidence) for t in cited_texts) if item.answerable else 0,
+        answer=answer_text,
+    )
+
+
+def summarize(results: Sequence[ItemResult], k: int) -> dict[str, float]:
+    answerable = [r for r in results if r.answerable]
+    unanswerable = [r for r in results if not r.answerable]
+    cited = sum(r.cited for r in answerable)
+    return {
+        "questions": float(len(results)),
+        "answerable": float(len(answerable)),
+        "unanswerable": float(len(unanswerable)),
+        "hit@k": sum(r.rank is not None and r.rank <= k for r in answerable) / max(1, len(answerable)),
+        "mrr": sum(1.0 / r.rank for r in answerable if r.rank is not None and r.rank <= k) / max(1, len(answerable)),
+        "answer_correctness": sum(r.correct for r in answerable) / max(1, len(answerable)),
+        "citation_precision": sum(r.cited_with_evidence for r in answerable) / cited if cited else 0.0,
+        "refusals_correct": float(sum(r.refused for r in unanswerable)),
+        "refusal_accuracy": sum(r.refused for r in unanswerable) / max(1, len(unanswerable)),
+        "false_refusals": float(sum(r.refused for r in answerable)),
+    }
+
+
+def run_eval(assistant: Any, items: Sequence[EvalItem], k: int = 5) -> EvalReport:
+    from assistant.conversation import retrieval_query
+
+    results = []
+    for item in items:
+        history: list[tuple[str, str]] = []
+        for turn in item.turns[:-1]:
+            history.append((turn, assistant.ask(turn, history=tuple(history)).text))
+        query = retrieval_query(item.question, history)
+        passages = assistant.retrieve(query, k=k)
+        answer = assistant.ask(item.question, history=tuple(history))
+        results.append(score_item(item, [p.text for p in passages], answer.text, answer.refused, [c.text for c in answer.citations]))
+    return EvalReport(k, tuple(results), summarize(results, k))

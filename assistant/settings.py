@@ -1,0 +1,117 @@
+"""One ``Settings`` object, built at the entry point and passed down.
+
+The environment is read here and nowhere else (``Settings.from_env``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from corpus.errors import AssistantError
+
+__all__ = ["Settings", "default_corpus_dir", "default_data_dir"]
+
+
+def default_corpus_dir() -> Path:
+    """The sample articles shipped in the repository: ``corpus/articles``."""
+    import corpus
+
+    return Path(corpus.__file__).resolve().parent / "articles"
+
+
+def default_data_dir() -> Path:
+    """Outside the code: ``$XDG_DATA_HOME/article-assistant`` or ``~/.local/share/...``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "article-assistant"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = field(default_factory=default_corpus_dir)
+    data_dir: Path = field(default_factory=default_data_dir)
+    chroma_url: str | None = None
+    chroma_token: str | None = None
+    collection: str = "articles"
+    # chunking
+    chunk_max_chars: int = 800
+    chunk_overlap_chars: int = 200
+    max_file_bytes: int = 20 * 1024 * 1024
+    # retrieval
+    k: int = 5
+    candidates: int = 30
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    fusion: str = "rrf"
+    # answers
+    engine: str = "extractive"
+    min_relevance: float = 0.3
+    max_question_chars: int = 2000
+    answer_sentences: int = 3
+    embed_batch_size: int = 32
+    # ui
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: tuple[str, str] | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``ASSISTANT_*`` variables, then explicit overrides (None = unset)."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        mapping = {
+            "ASSISTANT_CORPUS": ("corpus_dir", Path),
+            "ASSISTANT_DATA": ("data_dir", Path),
+            "ASSISTANT_CHROMA_URL": ("chroma_url", str),
+            "ASSISTANT_CHROMA_TOKEN": ("chroma_token", str),
+            "ASSISTANT_COLLECTION": ("collection", str),
+            "ASSISTANT_ENGINE": ("engine", str),
+            "ASSISTANT_K": ("k", int),
+            "ASSISTANT_HOST": ("host", str),
+            "ASSISTANT_PORT": ("port", int),
+        }
+        for var, (name, kind) in mapping.items():
+            raw = env.get(var)
+            if raw:
+                try:
+                    values[name] = kind(raw)
+                except ValueError:
+                    raise AssistantError(f"{var}={raw!r} is not a valid {kind.__name__}") from None
+        user, password = env.get("ASSISTANT_AUTH_USER"), env.get("ASSISTANT_AUTH_PASSWORD")
+        if user and password:
+            values["auth"] = (user, password)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("corpus_dir", "data_dir"):
+            if key in values:
+                values[key] = Path(values[key]).expanduser()
+        return cls(**values).validated()
+
+    def validated(self) -> Settings:
+        if self.k < 1:
+            raise AssistantError(f"k must be at least 1. Currently, k is {self.k}")
+        if self.candidates < self.k:
+            return replace(self, candidates=self.k)
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise AssistantError(f"dense_weight must be between 0 and 1. Currently, it is {self.dense_weight}")
+        return self
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None}).validated()
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def keyword_path(self) -> Path:
+        return self.data_dir / "keyword" / self.collection
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / "index.lock"
+
+    @staticmethod
+    def field_names() -> list[str]:
+        return [f.name for f in fields(Settings)]

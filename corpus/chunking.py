@@ -1,0 +1,136 @@
+"""Structure-aware chunking: headings, then paragraphs, then sentences. Pure functions.
+
+An article's text is light Markdown: ``#`` heading lines and paragraphs separated by blank
+lines. A chunk never crosses a heading; paragraphs of one section are packed together up to
+``max_chars``; a paragraph longer than that is split at sentence boundaries, and each piece
+after the first starts with the previous piece's last sentence (overlap) when that sentence is
+at most ``overlap_chars`` long. Every chunk's text is exactly ``article.text[start:end]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from corpus.models import Article, Chunk, chunk_id
+from corpus.text import sentence_spans
+
+__all__ = ["Block", "blocks", "chunk_article", "chunk_articles"]
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph of an article: its span and the heading it sits under."""
+
+    section: str
+    start: int
+    end: int
+
+
+def blocks(text: str) -> list[Block]:
+    """Split Markdown-ish text into paragraph blocks with their section heading."""
+    out: list[Block] = []
+    section = ""
+    para_start: int | None = None
+    para_end = 0
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        line_start, pos = pos, pos + len(line)
+        stripped = line.strip()
+        heading = _HEADING.match(stripped)
+        if not stripped or heading:
+            if para_start is not None:
+                out.append(Block(section, para_start, para_end))
+                para_start = None
+            if heading:
+                section = heading.group(2).strip()
+            continue
+        if para_start is None:
+            para_start = line_start + (len(line) - len(line.lstrip()))
+        para_end = line_start + len(line.rstrip())
+    if para_start is not None:
+        out.append(Block(section, para_start, para_end))
+    return out
+
+
+def _pieces(text: str, block: Block, max_chars: int, overlap_chars: int) -> list[tuple[int, int]]:
+    """Spans covering one block, each at most ``max_chars`` unless one sentence is longer."""
+    if block.end - block.start <= max_chars:
+        return [(block.start, block.end)]
+    sentences = sentence_spans(text, block.start, block.end)
+    pieces: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        first = i
+        start = sentences[i][0]
+        end = sentences[i][1]
+        i += 1
+        while i < len(sentences) and sentences[i][1] - start <= max_chars:
+            end = sentences[i][1]
+            i += 1
+        if end - start > max_chars and first == i - 1:
+            # one very long sentence: cut at whitespace so no chunk exceeds the limit much
+            pieces.extend(_hard_split(text, start, end, max_chars))
+        else:
+            pieces.append((start, end))
+        if i < len(sentences) and i - 1 > first:
+            last = sentences[i - 1]
+            if last[1] - last[0] <= overlap_chars:
+                i -= 1  # the next piece begins with this piece's last sentence
+    return pieces
+
+
+def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    out = []
+    while end - start > max_chars:
+        cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
+        cut = cut if cut > start else start + max_chars
+        out.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        out.append((start, end))
+    return out
+
+
+def chunk_article(article: Article, max_chars: int = 800, overlap_chars: int = 200) -> list[Chunk]:
+    """Cut an article into chunks; see the module docstring for the rules."""
+    if max_chars < 50:
+        raise ValueError(f"max_chars must be at least 50. Currently, max_chars is {max_chars}")
+    text = article.text
+    spans: list[tuple[str, int, int]] = []
+    current: tuple[str, int, int] | None = None
+    for block in blocks(text):
+        for a, b in _pieces(text, block, max_chars, overlap_chars):
+            if current and current[0] == block.section and b - current[1] <= max_chars and a >= current[2]:
+                current = (current[0], current[1], b)
+                continue
+            if current:
+                spans.append(current)
+            current = (block.section, a, b)
+    if current:
+        spans.append(current)
+    article_hash = article.hash
+    return [
+        Chunk(
+            id=chunk_id(article.source, i, text[a:b]),
+            source=article.source,
+            title=article.title,
+            section=section,
+            text=text[a:b],
+            start=a,
+            end=b,
+            index=i,
+            publisher=article.publisher,
+            date=article.date,
+            article_hash=article_hash,
+        )
+        for i, (section, a, b) in enumerate(spans)
+    ]
+
+
+def chunk_articles(articles: list[Article], max_chars: int = 800, overlap_chars: int = 200) -> list[Chunk]:
+    return [c for a in articles for c in chunk_article(a, max_chars, overlap_chars)]
