@@ -1,0 +1,93 @@
+"""Shared fixtures: a deterministic fake embedder for unit isolation, the real packaged model
+for integration tests (loaded once per session), and temporary corpus/data folders."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from index.offline import OFFLINE_ENV
+
+for _k, _v in OFFLINE_ENV.items():
+    os.environ.setdefault(_k, _v)
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+CORPUS = REPO / "corpus" / "articles"
+
+
+class FakeEmbedder:
+    """Deterministic sha256-seeded bag-of-words embedder: same words, similar vectors."""
+
+    dimension = 64
+    model_id = "fake-sha256"
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def _vec(self, text: str) -> list[float]:
+        v = [0.0] * self.dimension
+        for word in re.findall(r"\w+", text.lower()):
+            digest = hashlib.sha256(word.encode()).digest()
+            for i in range(4):
+                idx = digest[i] % self.dimension
+                v[idx] += 1.0 if digest[i + 4] % 2 else -1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.calls.append(len(texts))
+        return [self._vec(t) for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._vec(text)
+
+    @property
+    def embedded(self) -> int:
+        return sum(self.calls)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from assistant.factory import build_embedder
+    from assistant.settings import Settings
+
+    return build_embedder(Settings())
+
+
+def write_article(folder: Path, name: str, title: str, body: str, **meta: str) -> Path:
+    lines = ["---", f'title: "{title}"'] + [f'{k}: "{v}"' for k, v in meta.items()] + ["---", "", body.strip(), ""]
+    path = folder / name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    write_article(folder, "go.md", "Go in 2026", "## Concurrency\n\nGoroutines and channels make concurrent programs simple. Go powers tools at Google and Uber.\n\n## Deployment\n\nGo apps compile to a single binary, which keeps Docker images small.")
+    write_article(folder, "rust.md", "Rust in 2026", "## Speed\n\nActix Web tops benchmarks, hitting 1 million requests per second. Rocket offers clean syntax.\n\n## Safety\n\nMemory safety means no crashes from leaks.")
+    write_article(folder, "python.md", "Python in 2026", "## FastAPI\n\nFastAPI runs async out of the box. Real-world wins include data science backends at Netflix.\n\n## Django\n\nDjango's admin panel lets you manage data without front-end work.")
+    return folder
+
+
+@pytest.fixture
+def settings_for(tmp_path: Path):
+    from assistant.settings import Settings
+
+    def make(corpus: Path, **kw):
+        return Settings(corpus_dir=corpus, data_dir=tmp_path / "data", **kw)
+
+    return make
