@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant.conversation import History, retrieval_query
@@ -15,6 +16,8 @@ from index.indexer import IndexReport
 __all__ = ["Assistant"]
 
 EMPTY_QUESTION = "Please type a question about the articles."
+# a sentence (with its citation markers) and the space after it; the last piece takes the rest
+_STREAM_PIECE = re.compile(r".+?(?:[.!?\]]\S*\s+|$)", re.S)
 
 
 def _clean_question(question: object) -> str:
@@ -128,3 +131,21 @@ class Assistant:
         query = retrieval_query(q, history)
         passages = self._c.retriever.retrieve(query, sources=sources)
         return self._c.engine.answer(q, query, passages)
+
+    def ask_stream(self, question: str, history: History = (), sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
+        """``ask``, streamed: pieces of the answer text (``str``, in order), then the ``Answer``.
+
+        The pieces joined give ``Answer.text``. An engine with ``answer_stream(question, query,
+        passages)`` (same contract) streams as it generates; any other engine's answer is
+        yielded a sentence at a time.
+        """
+        q = _clean_question(question)
+        stream = getattr(self._c.engine, "answer_stream", None)
+        if stream is not None and q and len(q) <= self.settings.max_question_chars:
+            self._ensure_ready()
+            query = retrieval_query(q, history)
+            yield from stream(q, query, self._c.retriever.retrieve(query, sources=sources))
+            return
+        answer = self.ask(question, history, sources)
+        yield from _STREAM_PIECE.findall(answer.text)
+        yield answer
