@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from assistant.settings import Settings
-from corpus.errors import AssistantError
+from corpus.errors import AssistantError, IndexStateError
 
 __all__ = ["cli", "main"]
 
@@ -63,7 +63,8 @@ def cli() -> None:
 @_common
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def index_cmd(settings: Settings, rebuild: bool, as_json: bool) -> None:
+@click.option("--check", is_flag=True, help="Only report whether the index matches the corpus (exit 1 when not).")
+def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool) -> None:
     """Index the corpus folder: embed new and changed articles, remove deleted ones."""
     assistant = _assistant(settings)
     report = assistant.index(rebuild=rebuild, progress=_progress_bar(not as_json and sys.stderr.isatty()))
@@ -109,7 +110,21 @@ def ask_cmd(settings: Settings, question: str, as_json: bool) -> None:
 @_common
 def chat_cmd(settings: Settings) -> None:
     """A conversation in the terminal (empty line or Ctrl-D to quit)."""
-    assistant = _assistant(settings)
+    try:
+        assistant = _assistant(settings)
+    except IndexStateError:
+        if not rebuild or settings.chroma_url:
+            raise
+        from index.store import discard_local_index
+
+        discard_local_index(settings.chroma_path, settings.lock_path)  # unreadable: start afresh
+        assistant = _assistant(settings)
+    if check:
+        result = assistant.check_index()
+        click.echo(result.summary())
+        if not result.ok:
+            sys.exit(1)
+        return
     history: list[tuple[str, str]] = []
     click.echo("Ask about the articles. Empty line or Ctrl-D to quit.")
     while True:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -11,7 +12,7 @@ from assistant.conversation import History, retrieval_query
 from assistant.models import Answer, Passage
 from assistant.settings import Settings
 from corpus.errors import IndexStateError
-from index.indexer import IndexReport
+from index.indexer import IndexCheck, IndexReport
 
 __all__ = ["Assistant"]
 
@@ -37,6 +38,7 @@ class Assistant:
         self._c = components
         self.settings: Settings = components.settings
         self._synced = False
+        self._ready_lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Assistant:
@@ -62,7 +64,6 @@ class Assistant:
                 report = self._c.indexer.sync(list(loaded.articles), rebuild=rebuild, progress=progress)
         except Timeout:
             raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
-        self._synced = True
         self._write_status(report)
         return replace(report, warnings=loaded.warnings)
 
@@ -75,21 +76,47 @@ class Assistant:
         tmp.replace(path)
 
     def _ensure_ready(self) -> None:
-        if self._synced:
+        """Open the committed index generation, and again whenever a re-index (here or in
+        another process) commits a new one. Each question reads one retriever, pinned to one
+        generation: the old state or the new one, never a mix."""
+        if self._synced and not self._c.retriever.store.changed():
             return
-        store = self._c.store
-        if not store.exists() or store.count() == 0:
-            raise IndexStateError(
-                f"the index for {self.settings.corpus_dir} is empty; run `assistant index` first"
-            )
-        self._c.indexer.refresh_keyword()
-        self._synced = True
+        with self._ready_lock:
+            if self._synced and not self._c.retriever.store.changed():
+                return
+            from copy import copy
+
+            from index.indexer import open_keyword
+
+            store = self._c.store
+            view = store.snapshot() if store.exists() else None
+            if view is None or view.count() == 0:
+                if (self.settings.data_dir / "last_index.json").exists() and not self.settings.chroma_url:
+                    raise IndexStateError(
+                        f"the index in {self.settings.data_dir} was built but its vector store is gone "
+                        "(half-deleted data folder?); run `assistant index --rebuild`"
+                    )
+                raise IndexStateError(
+                    f"the index for {self.settings.corpus_dir} is empty; run `assistant index` first"
+                )
+            keyword = open_keyword(view, self._c.keyword)
+            retriever = copy(self._c.retriever)
+            retriever.store, retriever.keyword = view, keyword
+            self._c.keyword, self._c.retriever = keyword, retriever
+            self._synced = True
+
+    def check_index(self) -> IndexCheck:
+        """Compare the committed index with the corpus folder, chunk by chunk (embeds nothing)."""
+        from corpus.loaders import load_corpus
+
+        loaded = load_corpus(self.settings.corpus_dir, self.settings.max_file_bytes)
+        return self._c.indexer.check(list(loaded.articles))
 
     def status(self) -> dict[str, Any]:
         import json
 
         self._ensure_ready()
-        articles = self._c.store.articles()
+        articles = self._c.retriever.store.articles()
         last = None
         try:
             last = json.loads((self.settings.data_dir / "last_index.json").read_text())["time"]

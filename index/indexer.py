@@ -1,9 +1,14 @@
-"""Incremental indexing: embed only what changed, remove what was deleted.
+"""Incremental, crash-safe indexing: embed only what changed, remove what was deleted.
 
 ``plan`` (pure) compares the corpus with what the store holds, by article content hash.
-``Indexer.sync`` carries the plan out: new and changed articles are chunked, embedded in
-batches that stream straight into the store, then stale chunks are deleted, then the keyword
-index is brought in step with the collection. Unchanged articles cost no embedding at all.
+``Indexer.sync`` carries the plan out on a new store generation: the vectors of unchanged
+articles are copied over (no embedding), new and changed articles are chunked and embedded in
+batches that stream straight into it, then one atomic manifest write commits it. Until then
+readers see the previous generation, whole; a run killed at any point leaves uncommitted
+leftovers that the next run drops first. Then the keyword index is brought in step.
+
+``Indexer.checkpoint`` (None by default) is called with the name of each step
+(``CHECKPOINTS``) so callers can report progress or, in tests, stop a run at a precise point.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from dataclasses import dataclass
 from corpus.chunking import chunk_article
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
-from index.keyword import KeywordIndex
+from index.keyword import KeywordIndex, fingerprint
 from index.store import ChromaStore, StoredArticle
 
-__all__ = ["IndexPlan", "IndexReport", "Indexer", "plan"]
+__all__ = ["CHECKPOINTS", "IndexCheck", "IndexPlan", "IndexReport", "Indexer", "open_keyword", "plan"]
 
 Progress = Callable[[int, int], None]
+CHECKPOINTS = ("start", "begun", "copied", "embedded", "written", "committed", "cleaned", "done")
 
 
 @dataclass(frozen=True)
@@ -87,26 +93,37 @@ class Indexer:
         self.max_chars = max_chars
         self.overlap_chars = overlap_chars
         self.batch_size = batch_size
+        self.checkpoint: Callable[[str], None] | None = None
+
+    def _step(self, name: str) -> None:
+        if self.checkpoint is not None:
+            self.checkpoint(name)
 
     def sync(self, articles: Sequence[Article], rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
         started = time.perf_counter()
-        if rebuild:
-            self.store.reset()
-        stored = self.store.articles()
+        self._step("start")
+        self.store.drop_stale()  # what a killed run left behind
+        stored = {} if rebuild else self.store.articles()
         the_plan = plan(articles, stored)
-        by_source = {a.source: a for a in articles}
-        todo: list[Chunk] = []
-        for source in the_plan.added + the_plan.updated:
-            todo.extend(chunk_article(by_source[source], self.max_chars, self.overlap_chars))
-        new_ids = {c.id for c in todo}
-        embedded = self._embed_into_store(todo, progress)
-        stale: list[str] = []
-        for source in the_plan.updated:
-            stale.extend(i for i in stored[source].chunk_ids if i not in new_ids)
-        for source in the_plan.removed:
-            stale.extend(stored[source].chunk_ids)
-        self.store.delete(stale)
+        embedded = 0
+        if rebuild or the_plan.changed:
+            writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension)
+            self._step("begun")
+            if the_plan.unchanged:
+                writer.copy_from(self.store, set(the_plan.unchanged))
+            self._step("copied")
+            by_source = {a.source: a for a in articles}
+            todo: list[Chunk] = []
+            for source in the_plan.added + the_plan.updated:
+                todo.extend(chunk_article(by_source[source], self.max_chars, self.overlap_chars))
+            embedded = self._embed_into_store(writer, todo, progress)
+            self._step("written")
+            self.store.commit(writer)
+            self._step("committed")
+            self.store.drop_stale()
+            self._step("cleaned")
         self.refresh_keyword()
+        self._step("done")
         return IndexReport(
             added=len(the_plan.added),
             updated=len(the_plan.updated),
@@ -117,7 +134,7 @@ class Indexer:
             seconds=time.perf_counter() - started,
         )
 
-    def _embed_into_store(self, chunks: list[Chunk], progress: Progress | None) -> int:
+    def _embed_into_store(self, store: ChromaStore, chunks: list[Chunk], progress: Progress | None) -> int:
         # Sorting by length keeps padding low inside a batch; batches go straight to the
         # store, so the corpus's vectors are never all in memory at once.
         order = sorted(chunks, key=lambda c: len(c.embedding_text()))
@@ -125,8 +142,9 @@ class Indexer:
         for i in range(0, len(order), self.batch_size):
             batch = order[i : i + self.batch_size]
             vectors = self.embedder.embed_documents([c.embedding_text() for c in batch])
-            self.store.upsert(batch, vectors)
+            store.upsert(batch, vectors)
             done += len(batch)
+            self._step("embedded")
             if progress:
                 progress(done, len(order))
         return done
@@ -135,3 +153,61 @@ class Indexer:
         """Bring the keyword index in step with the collection; True if it was rebuilt."""
         ids = [i for a in self.store.articles().values() for i in a.chunk_ids]
         return self.keyword.sync(ids, self.store.all_chunks)
+
+    def check(self, articles: Sequence[Article]) -> IndexCheck:
+        """Compare the committed index with ``articles`` chunk by chunk (no embedding)."""
+        stored = self.store.articles()
+        the_plan = plan(articles, stored)
+        rechunked = []
+        for article in articles:
+            if article.source in the_plan.unchanged:
+                expected = {c.id for c in chunk_article(article, self.max_chars, self.overlap_chars)}
+                if expected != set(stored[article.source].chunk_ids):
+                    rechunked.append(article.source)
+        self.store.verify()
+        ids = [i for a in stored.values() for i in a.chunk_ids]
+        return IndexCheck(
+            plan=the_plan,
+            mismatched=tuple(rechunked),
+            duplicates=len(ids) - len(set(ids)),
+            chunks=len(ids),
+        )
+
+
+@dataclass(frozen=True)
+class IndexCheck:
+    """How the committed index compares with the corpus; ``ok`` when it matches exactly."""
+
+    plan: IndexPlan
+    mismatched: tuple[str, ...]
+    duplicates: int
+    chunks: int
+
+    @property
+    def ok(self) -> bool:
+        return not (self.plan.changed or self.mismatched or self.duplicates)
+
+    def summary(self) -> str:
+        p = self.plan
+        if self.ok:
+            return f"Index matches the corpus: {len(p.unchanged)} articles, {self.chunks} chunks"
+        parts = []
+        for label, items in (("not indexed", p.added), ("changed since indexing", p.updated),
+                             ("deleted but still indexed", p.removed), ("with wrong chunks", self.mismatched)):
+            if items:
+                shown = ", ".join(items[:5]) + (f", … (+{len(items) - 5})" if len(items) > 5 else "")
+                parts.append(f"{len(items)} {label} ({shown})")
+        if self.duplicates:
+            parts.append(f"{self.duplicates} duplicate chunks")
+        return "Index does not match the corpus: " + "; ".join(parts) + "; run `assistant index`"
+
+
+def open_keyword(store: ChromaStore, like: KeywordIndex) -> KeywordIndex:
+    """A fresh keyword index for ``store``'s chunks, for readers: loads the saved copy when it
+    matches and otherwise builds in memory (only the writer saves)."""
+    ids = [i for a in store.articles().values() for i in a.chunk_ids]
+    keyword = KeywordIndex(like.folder, k1=like.k1, b=like.b)
+    if keyword.load() and keyword.fingerprint == fingerprint(ids):
+        return keyword
+    keyword.build(store.all_chunks())
+    return keyword

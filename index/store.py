@@ -3,10 +3,18 @@
 Chroma never embeds anything itself: collections are created with ``embedding_function=None``
 and every write and query carries vectors computed by our embedder. Distances are cosine;
 from this adapter on, scores are similarities where **higher is better** (``1 - distance``).
+
+Writes are crash-safe by generations: a re-index fills a new collection ``<name>.g<N>`` and
+commits it with one atomic write of the manifest (the metadata of ``<name>.manifest``: the
+committed collection, its chunk count, model and vector dimension). Readers only ever open the
+committed collection, so a writer killed at any point leaves the old state intact; the next
+writer drops the uncommitted leftovers (``drop_stale``).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +22,7 @@ from typing import Any
 from corpus.errors import IndexStateError
 from corpus.models import Chunk
 
-__all__ = ["ChromaStore", "StoredArticle", "chunk_to_metadata", "metadata_to_chunk", "make_client"]
+__all__ = ["ChromaStore", "StoredArticle", "chunk_to_metadata", "discard_local_index", "metadata_to_chunk", "make_client"]
 
 _PAGE = 5000
 
@@ -98,6 +106,29 @@ def make_client(path: str | None = None, url: str | None = None, token: str | No
         ) from None
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else exc.__class__.__name__
+
+
+def discard_local_index(path: str | os.PathLike[str], lock_path: str | os.PathLike[str]) -> None:
+    """Delete an embedded index folder that cannot even be opened (for ``--rebuild``), holding
+    the writer lock so no indexing run is using it."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(lock_path), timeout=0):
+            shutil.rmtree(path, ignore_errors=True)
+    except Timeout:
+        raise IndexStateError(f"another indexing run holds {lock_path}; wait for it to finish") from None
+    try:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    except Exception:  # noqa: BLE001 - nothing cached
+        pass
+
+
 class ChromaStore:
     """Chunks and their vectors in one Chroma collection (cosine space)."""
 
@@ -107,16 +138,29 @@ class ChromaStore:
         self.model_name = model_name
         self.dimension = dimension
         self._collection: Any = None
+        self._generation = 0
+        self._stored_dimension: int | None = None
 
     # -- collection -------------------------------------------------------------------------
+    # Generations: every re-index writes a new physical collection ``<name>.g<N>``; one atomic
+    # write of the manifest (the metadata of the ``<name>.manifest`` collection) commits it.
+    # Readers open the committed collection only, so a killed writer leaves nothing visible.
     @property
     def collection(self) -> Any:
+        """The committed collection, as of when this store (re)opened it."""
         if self._collection is None:
+            self._open()
+        return self._collection
+
+    def _open(self) -> None:
+        manifest = self.manifest()
+        if manifest is None:
+            # nothing committed by a generation-aware writer: the plain collection, as before
             metadata: dict[str, Any] = {"model": self.model_name or "unknown"}
             if self.dimension:
                 metadata["dimension"] = self.dimension
             try:
-                self._collection = self.client.get_or_create_collection(
+                coll = self.client.get_or_create_collection(
                     name=self.collection_name,
                     embedding_function=None,
                     configuration={"hnsw": {"space": "cosine"}},
@@ -125,13 +169,31 @@ class ChromaStore:
             except Exception as exc:
                 raise IndexStateError(
                     f"the Chroma collection {self.collection_name!r} cannot be opened "
-                    f"({exc.__class__.__name__}: {exc}); run `assistant index --rebuild`"
+                    f"({exc.__class__.__name__}: {_first_line(exc)}); run `assistant index --rebuild`"
                 ) from None
-            self._check_model()
-        return self._collection
+            self._check_model(coll.metadata or {})
+            self._collection, self._generation, self._stored_dimension = coll, 0, None
+            return
+        name = str(manifest.get("collection", ""))
+        try:
+            coll = self.client.get_collection(name=name)
+        except Exception:
+            raise IndexStateError(
+                f"the index manifest names the collection {name!r}, which is missing "
+                "(half-deleted data folder?); run `assistant index --rebuild`"
+            ) from None
+        self._check_model({**(coll.metadata or {}), **manifest})
+        expected = manifest.get("chunks")
+        actual = self._safe(coll.count)
+        if expected is not None and int(expected) != int(actual):
+            raise IndexStateError(
+                f"the index manifest lists {expected} chunks but the collection {name!r} holds {actual}; "
+                "run `assistant index --rebuild`"
+            )
+        self._collection, self._generation = coll, int(manifest.get("generation", 0))
+        self._stored_dimension = int(manifest["dimension"]) if manifest.get("dimension") else None
 
-    def _check_model(self) -> None:
-        meta = self._collection.metadata or {}
+    def _check_model(self, meta: dict[str, Any]) -> None:
         stored = meta.get("model")
         if self.model_name and stored and stored != "unknown" and stored != self.model_name:
             raise IndexStateError(
@@ -145,12 +207,173 @@ class ChromaStore:
                 "run `assistant index --rebuild`"
             )
 
-    def reset(self) -> None:
-        """Drop the collection and everything in it."""
+    def _safe(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
-            self.client.delete_collection(self.collection_name)
-        except Exception:  # noqa: BLE001 - absent already
-            pass
+            return fn(*args, **kwargs)
+        except IndexStateError:
+            raise
+        except Exception as exc:
+            raise IndexStateError(
+                f"the index cannot be read ({exc.__class__.__name__}: {_first_line(exc)}); "
+                "run `assistant index --rebuild`"
+            ) from None
+
+    @property
+    def manifest_name(self) -> str:
+        return f"{self.collection_name}.manifest"
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The committed manifest, or None when no generation was ever committed."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            coll = self.client.get_collection(name=self.manifest_name)
+        except (NotFoundError, ValueError):
+            return None
+        except Exception as exc:
+            raise IndexStateError(
+                f"the index cannot be read ({exc.__class__.__name__}: {_first_line(exc)}); "
+                "run `assistant index --rebuild`"
+            ) from None
+        return dict(coll.metadata or {})
+
+    @property
+    def generation(self) -> int:
+        """The generation this store reads (0: never committed by a generation-aware writer)."""
+        _ = self.collection
+        return self._generation
+
+    @property
+    def stored_dimension(self) -> int | None:
+        _ = self.collection
+        return self._stored_dimension
+
+    def changed(self) -> bool:
+        """True when another generation was committed since this store opened its collection."""
+        if self._collection is None:
+            return True
+        manifest = self.manifest()
+        return int((manifest or {}).get("generation", 0)) != self._generation
+
+    def snapshot(self) -> ChromaStore:
+        """A store pinned to the generation committed now (for readers: one state per question)."""
+        view = ChromaStore(self.client, self.collection_name, self.model_name, self.dimension)
+        view._open()
+        view.verify()
+        return view
+
+    def verify(self) -> None:
+        """Read one stored vector back through the vector index; ``IndexStateError`` when the
+        data folder is damaged."""
+        coll = self.collection
+        if self._safe(coll.count) == 0:
+            return
+        peek = self._safe(coll.get, limit=1, include=["embeddings"])
+        vectors = peek.get("embeddings")
+        if vectors is None or len(vectors) == 0:
+            raise IndexStateError("the index holds chunks without vectors; run `assistant index --rebuild`")
+        res = self._safe(coll.query, query_embeddings=[list(map(float, vectors[0]))], n_results=1, include=["distances"])
+        if not res["ids"] or not res["ids"][0]:
+            raise IndexStateError("the index's vector files are missing or damaged; run `assistant index --rebuild`")
+
+    def _physical_names(self) -> list[str]:
+        try:
+            names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        except Exception as exc:
+            raise IndexStateError(f"the index cannot be read ({_first_line(exc)}); run `assistant index --rebuild`") from None
+        prefix = f"{self.collection_name}.g"
+        return [n for n in names if n == self.collection_name or (n.startswith(prefix) and n[len(prefix):].isdigit())]
+
+    # -- generations (the write path) ----------------------------------------------------------
+    def begin_generation(self, expect_dimension: int | None = None) -> ChromaStore:
+        """A new, empty collection for the next generation; no reader sees it before ``commit``."""
+        manifest = self.manifest() or {}
+        prefix = f"{self.collection_name}.g"
+        highest = max([int(manifest.get("generation", 0))] + [int(n[len(prefix):]) for n in self._physical_names() if n != self.collection_name])
+        gen = highest + 1
+        writer = ChromaStore(self.client, self.collection_name, self.model_name, self.dimension)
+        writer._collection = self.client.create_collection(
+            name=f"{prefix}{gen}",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"model": self.model_name or "unknown", "generation": gen},
+        )
+        writer._generation = gen
+        writer._stored_dimension = expect_dimension
+        return writer
+
+    def copy_from(self, other: ChromaStore, sources: set[str]) -> int:
+        """Copy the chunks (vectors included) of ``sources`` from ``other``; no re-embedding."""
+        copied = 0
+        for ids, metas, docs, vecs in other._pages_with_vectors():
+            keep = [j for j, m in enumerate(metas) if str((m or {}).get("source", "")) in sources]
+            if not keep:
+                continue
+            limit = self._max_batch()
+            for i in range(0, len(keep), limit):
+                part = keep[i : i + limit]
+                self.collection.upsert(
+                    ids=[ids[j] for j in part],
+                    embeddings=[list(map(float, vecs[j])) for j in part],
+                    documents=[docs[j] or "" for j in part],
+                    metadatas=[metas[j] or {} for j in part],
+                )
+            copied += len(keep)
+        return copied
+
+    def _pages_with_vectors(self) -> Iterable[tuple[list[str], list[Any], list[Any], list[Any]]]:
+        offset = 0
+        while True:
+            res = self._safe(self.collection.get, include=["metadatas", "documents", "embeddings"], limit=_PAGE, offset=offset)
+            ids = res["ids"]
+            if not ids:
+                return
+            yield ids, list(res["metadatas"]), list(res["documents"]), list(res["embeddings"])
+            if len(ids) < _PAGE:
+                return
+            offset += len(ids)
+
+    def commit(self, writer: ChromaStore) -> None:
+        """Make ``writer``'s collection the committed one: a single atomic metadata write."""
+        previous = (self.manifest() or {}).get("collection")
+        meta: dict[str, Any] = {
+            "generation": writer._generation,
+            "collection": writer._collection.name,
+            "chunks": writer.count(),
+            "model": self.model_name or "unknown",
+        }
+        if writer._stored_dimension:
+            meta["dimension"] = writer._stored_dimension
+        if previous and previous != meta["collection"]:
+            meta["previous"] = previous
+        manifest = self.client.get_or_create_collection(name=self.manifest_name, embedding_function=None, metadata=meta)
+        manifest.modify(metadata=meta)
+        self._collection, self._generation, self._stored_dimension = writer._collection, writer._generation, writer._stored_dimension
+
+    def drop_stale(self) -> list[str]:
+        """Delete collections that are neither committed nor the previous generation (readers
+        may still be answering from that one): leftovers of killed runs and old generations."""
+        manifest = self.manifest()
+        if manifest is None:
+            return []
+        keep = {manifest.get("collection"), manifest.get("previous")}
+        dropped = []
+        for name in self._physical_names():
+            if name not in keep:
+                try:
+                    self.client.delete_collection(name)
+                    dropped.append(name)
+                except Exception:  # noqa: BLE001 - gone already
+                    pass
+        return dropped
+
+    def reset(self) -> None:
+        """Drop every generation, the manifest and everything in them."""
+        for name in [*self._physical_names(), self.manifest_name]:
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - absent already
+                pass
         self._collection = None
 
     def exists(self) -> bool:
@@ -158,10 +381,10 @@ class ChromaStore:
             names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
         except Exception as exc:
             raise IndexStateError(f"the index cannot be read ({exc}); run `assistant index --rebuild`") from None
-        return self.collection_name in names
+        return self.collection_name in names or self.manifest_name in names
 
     def count(self) -> int:
-        return int(self.collection.count())
+        return int(self._safe(self.collection.count))
 
     # -- writes -------------------------------------------------------------------------------
     def upsert(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
@@ -169,6 +392,13 @@ class ChromaStore:
             raise ValueError(f"{len(chunks)} chunks but {len(embeddings)} embeddings")
         if not chunks:
             return
+        dim = len(embeddings[0])
+        if self._stored_dimension and dim != self._stored_dimension:
+            raise IndexStateError(
+                f"the index holds {self._stored_dimension}-dimensional vectors but the model makes {dim}; "
+                "run `assistant index --rebuild`"
+            )
+        self._stored_dimension = dim
         limit = self._max_batch()
         for i in range(0, len(chunks), limit):
             part = chunks[i : i + limit]
@@ -224,7 +454,7 @@ class ChromaStore:
     def _pages(self, include: list[str]) -> Iterable[tuple[list[str], list[Any], list[Any]]]:
         offset = 0
         while True:
-            res = self.collection.get(include=include, limit=_PAGE, offset=offset)
+            res = self._safe(self.collection.get, include=include, limit=_PAGE, offset=offset)
             ids = res["ids"]
             if not ids:
                 return
@@ -240,7 +470,13 @@ class ChromaStore:
         total = self.count()
         if total == 0 or n <= 0:
             return []
-        res = self.collection.query(
+        if self._stored_dimension and len(embedding) != self._stored_dimension:
+            raise IndexStateError(
+                f"the index holds {self._stored_dimension}-dimensional vectors but the model makes "
+                f"{len(embedding)}; run `assistant index --rebuild`"
+            )
+        res = self._safe(
+            self.collection.query,
             query_embeddings=[list(map(float, embedding))],
             n_results=min(n, total),
             where=where or None,
