@@ -42,7 +42,9 @@ def build_components(settings: Settings, embedder: Embedder | None = None, clien
     if client is None:
         if not settings.chroma_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
-        client = make_client(path=str(settings.chroma_path), url=settings.chroma_url, token=settings.chroma_token)
+        client = make_client(
+            path=str(settings.chroma_path), url=settings.chroma_url, token=settings.chroma_token, ca_file=settings.chroma_ca
+        )
     model_name = getattr(embedder, "model_id", None) or DEFAULT_MODEL
     store = ChromaStore(client, settings.collection, model_name=str(model_name))
     keyword_dir = settings.keyword_path

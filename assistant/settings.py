@@ -33,7 +33,8 @@ class Settings:
     corpus_dir: Path = field(default_factory=default_corpus_dir)
     data_dir: Path = field(default_factory=default_data_dir)
     chroma_url: str | None = None
-    chroma_token: str | None = None
+    chroma_token: str | None = field(default=None, repr=False)
+    chroma_ca: str | None = None  # CA bundle for an https server with a private certificate
     collection: str = "articles"
     # chunking
     chunk_max_chars: int = 800
@@ -66,6 +67,7 @@ class Settings:
             "ASSISTANT_DATA": ("data_dir", Path),
             "ASSISTANT_CHROMA_URL": ("chroma_url", str),
             "ASSISTANT_CHROMA_TOKEN": ("chroma_token", str),
+            "ASSISTANT_CHROMA_CA": ("chroma_ca", str),
             "ASSISTANT_COLLECTION": ("collection", str),
             "ASSISTANT_ENGINE": ("engine", str),
             "ASSISTANT_K": ("k", int),

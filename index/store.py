@@ -69,8 +69,15 @@ def metadata_to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
-def make_client(path: str | None = None, url: str | None = None, token: str | None = None) -> Any:
-    """A Chroma client: a server when ``url`` is given, else embedded at ``path``."""
+def make_client(
+    path: str | None = None, url: str | None = None, token: str | None = None, ca_file: str | None = None
+) -> Any:
+    """A Chroma client: a server when ``url`` is given, else embedded at ``path``.
+
+    ``token`` goes out both as ``Authorization: Bearer`` and as ``X-Chroma-Token`` (the two
+    headers Chroma's token auth and common proxies read); ``https://`` URLs use SSL, verified
+    against ``ca_file`` when given (a self-signed server), else the system's CA store.
+    """
     from index.offline import ensure_offline
 
     ensure_offline()
@@ -84,7 +91,9 @@ def make_client(path: str | None = None, url: str | None = None, token: str | No
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.hostname:
             raise IndexStateError(f"Chroma URL {url!r} is not of the form http://HOST:PORT")
-        headers = {"Authorization": f"Bearer {token}"} if token else None
+        headers = {"Authorization": f"Bearer {token}", "X-Chroma-Token": token} if token else None
+        if ca_file:
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False, chroma_server_ssl_verify=ca_file)
         try:
             return chromadb.HttpClient(
                 host=parsed.hostname,
