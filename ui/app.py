@@ -1,45 +1,190 @@
-"""The chat window (minimal; its own issue builds it out). Thin: handlers are plain functions."""
+"""The chat window: ``build_app(assistant)`` wires ``ui.handlers`` to Gradio components.
+
+No retrieval or formatting happens here; every callback is a line or two around a handler that
+tests call directly. Styling lives in ``style.css`` and is passed at launch
+(``launch_options``), as Gradio 6 wants.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
 from typing import Any
 
-__all__ = ["build_app", "serve", "format_sources"]
+from corpus.errors import AssistantError
+from corpus.loaders import SUPPORTED_SUFFIXES
+from ui import handlers, render
+
+__all__ = ["build_app", "launch_options", "check_bind", "serve", "is_local"]
+
+_HEADER = (
+    '<div class="app-header"><div class="app-title">Article assistant</div>'
+    '<div class="app-subtitle">Answers from your articles, every sentence cited. '
+    "Click a <span class=\"cite-demo\">[n]</span> to see the passage it comes from.</div></div>"
+)
+_PLACEHOLDER = "**Ask anything the articles cover.** Follow-up questions keep the context."
 
 
-def format_sources(answer: Any) -> str:
-    if answer.refused or not answer.citations:
-        return ""
-    out = []
-    for c in answer.citations:
-        out.append(f"**[{c.n}] {c.title}** — {c.section}\n\n> {c.text}")
-    return "\n\n".join(out)
-
-
-def build_app(assistant: Any) -> Any:
+def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
+    """The Gradio ``Blocks`` of the chat window for ``assistant`` (not launched)."""
     from index.offline import ensure_offline
 
     ensure_offline()
     import gradio as gr
 
-    def respond(message: str, history: list[dict[str, Any]]) -> str:
-        pairs = []
-        user = None
-        for m in history or []:
-            if m.get("role") == "user":
-                user = m.get("content")
-            elif m.get("role") == "assistant" and user is not None:
-                pairs.append((str(user), str(m.get("content"))))
-                user = None
-        answer = assistant.ask(message, history=tuple(pairs))
-        sources = format_sources(answer)
-        return answer.text + ("\n\n---\n" + sources if sources else "")
+    choices = handlers.article_choices(assistant)
+    if examples is None:
+        examples = handlers.examples_for([(source, title) for title, source in choices])
 
-    with gr.Blocks(title="Article assistant") as app:
-        gr.ChatInterface(respond)
+    with gr.Blocks(title="Article assistant", fill_width=False) as app:
+        messages = gr.State([])
+        history = gr.State([])
+        with gr.Row(equal_height=False, elem_classes="top-row"):
+            gr.HTML(_HEADER)
+            status = gr.HTML(handlers.status_html(assistant), label="Status", elem_id="status")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=420):
+                chatbot = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="chat",
+                    height=560,
+                    examples=[{"text": q} for q in examples] or None,
+                    placeholder=_PLACEHOLDER,
+                    sanitize_html=True,
+                    allow_tags=False,
+                    feedback_options=None,
+                    group_consecutive_messages=False,
+                    buttons=["copy"],
+                )
+                question = gr.Textbox(
+                    show_label=False,
+                    label="Question",
+                    placeholder="Ask about the articles… (Enter to send)",
+                    submit_btn="Ask",
+                    elem_id="question",
+                    autofocus=True,
+                    max_lines=6,
+                )
+                clear = gr.Button("New conversation", size="sm", variant="secondary", elem_id="clear")
+            with gr.Column(scale=2, min_width=320):
+                gr.HTML('<div class="panel-title">Sources</div>')
+                sources = gr.HTML(render.SOURCES_EMPTY, label="Sources", elem_id="sources")
+                with gr.Accordion("Limit to articles", open=False):
+                    selected = gr.Dropdown(
+                        choices=choices,
+                        value=[],
+                        multiselect=True,
+                        label="Articles",
+                        info="Answers come only from the chosen articles; none chosen = all.",
+                        elem_id="filter",
+                    )
+                with gr.Accordion("Add articles", open=False):
+                    files = gr.File(
+                        file_count="multiple",
+                        file_types=list(SUPPORTED_SUFFIXES),
+                        label="Article files: Markdown, text, HTML or PDF",
+                        elem_id="upload",
+                    )
+                    upload_result = gr.HTML("", label="Upload result", elem_id="upload-result")
+
+        chat_outputs = [chatbot, messages, history, sources, question]
+
+        def chat_turn(message: str, shown: list[Any], pairs: list[Any], chosen: list[str] | None):
+            for view in handlers.respond(assistant, message, shown, pairs, chosen):
+                yield view.messages, view.messages, view.history, view.sources, ""
+
+        def clear_chat():
+            view = handlers.cleared()
+            return view.messages, view.messages, view.history, view.sources, ""
+
+        def take_example(evt: gr.SelectData) -> str:
+            return (evt.value or {}).get("text", "")
+
+        # Gradio reads these annotations to inject event data and to type the API; with
+        # postponed annotations it needs the real objects.
+        take_example.__annotations__ = {"evt": gr.SelectData, "return": str}
+
+        def add_files(files: list[str] | None, progress=gr.Progress()):
+            view = handlers.upload(assistant, files, progress=lambda fraction, text: progress(fraction, desc=text))
+            return view.result, view.status, gr.Dropdown(choices=view.choices), None
+
+        def refresh():
+            return handlers.status_html(assistant), gr.Dropdown(choices=handlers.article_choices(assistant))
+
+        def ask_api(question: str) -> dict[str, Any]:
+            """Answer one question from the articles: the same JSON object as `assistant ask --json`."""
+            return handlers.ask_json(assistant, question)
+
+        ask_api.__annotations__ = {"question": str, "return": dict[str, Any]}
+
+        question.submit(chat_turn, [question, messages, history, selected], chat_outputs, api_name="chat")
+        chatbot.example_select(take_example, None, question, api_visibility="private").then(
+            chat_turn, [question, messages, history, selected], chat_outputs, api_name="example_chat", api_visibility="private"
+        )
+        clear.click(clear_chat, None, chat_outputs, api_visibility="private")
+        chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
+        files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload")
+        app.load(refresh, None, [status, selected], api_visibility="private")
+        gr.api(ask_api, api_name="ask")
     return app
 
 
+def launch_options(settings: Any = None) -> dict[str, Any]:
+    """Keyword arguments for ``Blocks.launch``: style, theme, upload limit, auth."""
+    import gradio as gr
+
+    options: dict[str, Any] = {
+        "css": (Path(__file__).parent / "style.css").read_text(encoding="utf-8"),
+        "theme": gr.themes.Soft(
+            primary_hue="indigo",
+            neutral_hue="slate",
+            font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+            font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
+        ),
+        "ssr_mode": False,
+        "show_error": True,
+        "footer_links": ["api"],
+        "run_history": False,
+    }
+    if settings is not None:
+        options.update(
+            server_name=settings.host,
+            server_port=settings.port,
+            auth=settings.auth,
+            max_file_size=settings.max_file_bytes,
+        )
+    return options
+
+
+def is_local(host: str) -> bool:
+    """True for loopback addresses (127.0.0.0/8, ::1) and ``localhost``."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Any) -> str:
+    """The start-up line saying who can reach the window; refuses a non-local bind without auth."""
+    url = f"http://{settings.host}:{settings.port}"
+    if is_local(settings.host):
+        lock = f", password protected (user {settings.auth[0]})" if settings.auth else ""
+        return f"Chat window on {url} — this machine only{lock}. Ctrl-C to stop."
+    if not settings.auth:
+        raise AssistantError(
+            f"refusing to serve on {settings.host} without a password: set ASSISTANT_AUTH_USER and "
+            "ASSISTANT_AUTH_PASSWORD, or bind to 127.0.0.1"
+        )
+    return f"Chat window on {url} — reachable from the network, password protected (user {settings.auth[0]}). Ctrl-C to stop."
+
+
 def serve(assistant: Any, settings: Any) -> None:
+    """Launch the window for ``assistant`` as ``settings`` say (blocks until Ctrl-C)."""
+    import click
+
+    message = check_bind(settings)
     app = build_app(assistant)
-    app.launch(server_name=settings.host, server_port=settings.port, auth=settings.auth)
+    click.echo(message, err=True)
+    app.launch(quiet=True, **launch_options(settings))

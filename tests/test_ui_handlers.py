@@ -1,0 +1,121 @@
+"""ui.handlers called directly, on a real Assistant over a tiny corpus with the fake embedder."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.core import Assistant
+from ui import handlers
+
+RUST_Q = "Which Rust framework hits a million requests per second?"
+
+
+@pytest.fixture
+def assistant(tiny_corpus, settings_for, fake_embedder):
+    a = Assistant.from_settings(settings_for(tiny_corpus), embedder=fake_embedder)
+    a.index()
+    return a
+
+
+def test_respond_with_question_streams_pending_then_partial_then_final(assistant):
+    views = list(handlers.respond(assistant, RUST_Q, [], []))
+    assert len(views) >= 3
+    assert "pending" in views[0].messages[-1]["content"] and not views[0].done
+    assert "streaming" in views[1].messages[-1]["content"]
+    final = views[-1]
+    assert final.done and final.answer is not None and not final.answer.refused
+    assert [m["role"] for m in final.messages] == ["user", "assistant"]
+    assert 'href="#source-1"' in final.messages[-1]["content"]
+    assert 'id="source-1"' in final.sources and "<mark>Actix Web tops benchmarks" in final.sources
+    assert final.history == [(RUST_Q, final.answer.text)]
+
+
+def test_respond_with_earlier_turns_keeps_them_and_does_not_mutate_inputs(assistant):
+    first = list(handlers.respond(assistant, RUST_Q, [], []))[-1]
+    shown, pairs = list(first.messages), list(first.history)
+    second = list(handlers.respond(assistant, "What does Go compile to?", shown, pairs))[-1]
+    assert len(second.messages) == 4 and len(second.history) == 2
+    assert shown == first.messages and pairs == first.history
+
+
+def test_respond_with_follow_up_uses_history(assistant, monkeypatch):
+    seen = {}
+    real = assistant.ask_stream
+
+    def spy(question, history=(), sources=None):
+        seen["history"] = history
+        yield from real(question, history, sources)
+
+    monkeypatch.setattr(assistant, "ask_stream", spy)
+    list(handlers.respond(assistant, "Who uses it?", [], [("What is Go good for?", "Concurrency [1].")]))
+    assert seen["history"] == (("What is Go good for?", "Concurrency [1]."),)
+
+
+def test_respond_with_unrelated_question_shows_refusal_without_sources(assistant):
+    final = list(handlers.respond(assistant, "Who won the football world cup?", [], []))[-1]
+    assert final.answer.refused
+    assert "refusal" in final.messages[-1]["content"]
+    assert "No sources" in final.sources and 'class="source"' not in final.sources
+
+
+def test_respond_with_blank_message_changes_nothing(assistant):
+    assert list(handlers.respond(assistant, "   ", [], [])) == []
+
+
+def test_respond_with_article_filter_cites_only_those_articles(assistant):
+    final = list(handlers.respond(assistant, "Which company uses it for data science?", [], [], sources=["python.md"]))[-1]
+    answer = final.answer
+    assert answer.refused or {c.source for c in answer.citations} == {"python.md"}
+    unfiltered = list(handlers.respond(assistant, RUST_Q, [], [], sources=["python.md"]))[-1].answer
+    assert all(c.source == "python.md" for c in unfiltered.citations)
+
+
+def test_respond_with_html_in_question_escapes_it(assistant):
+    final = list(handlers.respond(assistant, "<img src=x onerror=alert(1)> Rust?", [], []))[-1]
+    assert "<img" not in final.messages[0]["content"] and "&lt;img" in final.messages[0]["content"]
+
+
+def test_respond_with_empty_index_shows_error_message(tmp_path, settings_for, fake_embedder):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    assistant = Assistant.from_settings(settings_for(folder), embedder=fake_embedder)
+    final = list(handlers.respond(assistant, RUST_Q, [], []))[-1]
+    assert "error-reply" in final.messages[-1]["content"] and "assistant index" in final.messages[-1]["content"]
+    assert "status-error" in handlers.status_html(assistant)
+    assert handlers.article_choices(assistant) == []
+
+
+def test_cleared_is_empty():
+    view = handlers.cleared()
+    assert view.messages == [] and view.history == [] and "Ask a question" in view.sources
+
+
+def test_ask_json_matches_answer_to_dict(assistant):
+    assert handlers.ask_json(assistant, RUST_Q) == assistant.ask(RUST_Q).to_dict()
+
+
+def test_article_choices_are_title_and_source(assistant):
+    assert handlers.article_choices(assistant) == [("Go in 2026", "go.md"), ("Python in 2026", "python.md"), ("Rust in 2026", "rust.md")]
+
+
+def test_examples_for_sample_articles_are_the_sample_questions():
+    sample = [("selecting-your-2026-backend-foundation.md", "A"), ("what-developers-are-prioritizing-2026.md", "B")]
+    assert handlers.examples_for(sample) == list(handlers.SAMPLE_EXAMPLES)
+    assert handlers.examples_for([("go.md", "Go in 2026")]) == ["What does “Go in 2026” say?"]
+
+
+def test_upload_with_new_and_bad_files_updates_status_and_choices(assistant, tmp_path):
+    good = tmp_path / "zig.md"
+    good.write_text("---\ntitle: Zig in 2026\n---\n\nZap, a Zig web framework, serves three million websocket connections.\n")
+    bad = tmp_path / "photo.md"
+    bad.write_bytes(b"\x00\x01binary")
+    progress: list[float] = []
+    view = handlers.upload(assistant, [str(good), str(bad)], progress=lambda f, text: progress.append(f))
+    assert '<li class="ok">✓ zig.md: saved as zig.md</li>' in view.result
+    assert 'class="refused"' in view.result and "binary" in view.result
+    assert "1 added" in view.result and "4 articles" in view.status
+    assert ("Zig in 2026", "zig.md") in view.choices and progress[-1] == 1.0
+
+
+def test_upload_with_no_files_says_so(assistant):
+    assert "No files chosen" in handlers.upload(assistant, None).result

@@ -1,0 +1,169 @@
+"""The chat window's behaviour as plain functions: each takes an ``Assistant`` (and what the
+components hold) and returns what the components show. ``ui.app`` only wires them to Gradio;
+tests call them directly.
+
+``AssistantError`` is turned into a message for the person here, once.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.models import Answer
+from assistant.uploads import add_articles
+from corpus.errors import AssistantError
+from ui import render
+
+__all__ = [
+    "ChatView",
+    "UploadView",
+    "SAMPLE_EXAMPLES",
+    "respond",
+    "cleared",
+    "ask_json",
+    "article_choices",
+    "status_html",
+    "examples_for",
+    "upload",
+]
+
+Message = dict[str, Any]
+
+# Questions the shipped sample articles answer; shown when those articles are indexed.
+SAMPLE_EXAMPLES = (
+    "Which Rust framework hits a million requests per second?",
+    "What are Go's goroutines good for?",
+    "What is Django's admin panel good for?",
+    "Which edge platform runs JavaScript close to users?",
+    "Why is edge computing growing for backends?",
+)
+_SAMPLE_SOURCES = {"selecting-your-2026-backend-foundation.md", "what-developers-are-prioritizing-2026.md"}
+
+
+@dataclass(frozen=True)
+class ChatView:
+    """What the chat shows after a step: the messages, the sources panel, the history kept for
+    follow-ups (``(question, answer text)`` pairs), and whether the answer is complete."""
+
+    messages: list[Message]
+    sources: str
+    history: list[tuple[str, str]]
+    done: bool = True
+    answer: Answer | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class UploadView:
+    result: str
+    status: str
+    choices: list[tuple[str, str]]
+
+
+def _user_message(text: str) -> Message:
+    return {"role": "user", "content": f'<div class="question">{html.escape(text)}</div>'}
+
+
+def _assistant_message(markup: str) -> Message:
+    return {"role": "assistant", "content": markup}
+
+
+def respond(
+    assistant: Any,
+    message: str,
+    messages: Sequence[Message] | None = None,
+    history: Sequence[tuple[str, str]] | None = None,
+    sources: Sequence[str] | None = None,
+) -> Iterator[ChatView]:
+    """Ask ``message`` as the next turn; yields the view as the answer streams in.
+
+    ``messages`` and ``history`` are the session's so far (never modified); ``sources``
+    restricts retrieval to those articles (empty = all).
+    """
+    before = list(messages or [])
+    pairs = [tuple(p) for p in (history or [])]
+    question = (message or "").strip()
+    if not question:
+        return
+    shown = [*before, _user_message(question)]
+    yield ChatView([*shown, _assistant_message(render.pending_html())], render.SOURCES_EMPTY, list(pairs), done=False)
+    text = ""
+    try:
+        for piece in assistant.ask_stream(question, history=tuple(pairs), sources=list(sources) if sources else None):
+            if isinstance(piece, Answer):
+                answer = piece
+                break
+            text += piece
+            yield ChatView([*shown, _assistant_message(render.partial_html(text))], render.SOURCES_EMPTY, list(pairs), done=False)
+        else:
+            raise AssistantError("the answer stream ended without an answer")
+    except AssistantError as exc:
+        yield ChatView([*shown, _assistant_message(render.error_html(f"Sorry — {exc}"))], render.SOURCES_EMPTY, list(pairs))
+        return
+    turns = [*pairs, (question, answer.text)]
+    yield ChatView([*shown, _assistant_message(render.answer_html(answer))], render.sources_html(answer), turns, answer=answer)
+
+
+def cleared() -> ChatView:
+    """An empty conversation."""
+    return ChatView([], render.SOURCES_EMPTY, [])
+
+
+def ask_json(assistant: Any, question: str) -> dict[str, Any]:
+    """The ``/ask`` endpoint: exactly ``assistant ask --json``'s object."""
+    return assistant.ask(question).to_dict()
+
+
+def article_choices(assistant: Any) -> list[tuple[str, str]]:
+    """``(title, source)`` pairs for the article filter; empty when the index is."""
+    try:
+        articles = assistant.articles()
+    except AssistantError:
+        return []
+    counts: dict[str, int] = {}
+    for _, title in articles:
+        counts[title] = counts.get(title, 0) + 1
+    return [(title if counts[title] == 1 else f"{title} ({source})", source) for source, title in articles]
+
+
+def status_html(assistant: Any) -> str:
+    try:
+        return render.status_line(assistant.status())
+    except AssistantError as exc:
+        return render.status_line(None, error=str(exc))
+
+
+def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
+    """Example questions: the sample ones for the sample articles, else one per article title."""
+    sources = {Path(source).name for source, _ in articles}
+    if _SAMPLE_SOURCES <= sources:
+        return list(SAMPLE_EXAMPLES)
+    return [f"What does “{title}” say?" for _, title in list(articles)[:4]]
+
+
+def _file_name(item: Any) -> tuple[str, Any]:
+    """``(name, path)`` of an uploaded file as Gradio passes it (a path string)."""
+    path = os.fspath(item)
+    return Path(path).name, path
+
+
+def upload(
+    assistant: Any, files: Sequence[Any] | None, progress: Callable[[float, str], None] | None = None
+) -> UploadView:
+    """Save and index uploaded files; the per-file outcome, the new status and filter choices."""
+    items = [_file_name(f) for f in (files or []) if f]
+    if not items:
+        return UploadView(render.upload_html([], "No files chosen."), status_html(assistant), article_choices(assistant))
+    report = add_articles(assistant, items, progress=progress)
+    lines = [(o.ok, o.message) for o in report.outcomes]
+    if report.error:
+        summary = report.error
+    elif report.index is not None:
+        summary = report.index.summary()
+    else:
+        summary = "Nothing new to index."
+    return UploadView(render.upload_html(lines, summary), status_html(assistant), article_choices(assistant))

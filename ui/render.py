@@ -1,0 +1,157 @@
+"""What the chat window shows, as HTML strings. Pure functions of ``Answer``s and plain values.
+
+Every piece of article or user text goes through ``html.escape`` before it is placed in markup:
+an article cannot inject tags or scripts into the page. The markup is a single HTML block
+without blank lines, so the chat's Markdown renderer leaves it alone (article text that looks
+like Markdown is shown as written).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from assistant.models import Answer, Citation
+
+__all__ = [
+    "answer_html",
+    "partial_html",
+    "pending_html",
+    "error_html",
+    "sources_html",
+    "passage_html",
+    "quote_spans",
+    "status_line",
+    "upload_html",
+    "SOURCES_EMPTY",
+]
+
+_MARKER = re.compile(r"\[(\d+)\]")
+SOURCES_EMPTY = '<div class="sources-empty">Ask a question: the passages the answer cites appear here.</div>'
+
+
+def _text(text: str) -> str:
+    """Escaped text with line breaks kept, on one line of markup."""
+    return "<br>".join(html.escape(line) for line in text.strip().split("\n"))
+
+
+def _with_links(text: str, valid: range) -> str:
+    """Escaped ``text`` whose ``[n]`` markers link to source ``n`` in the sources panel."""
+    out, last = [], 0
+    for m in _MARKER.finditer(text):
+        before = text[last : m.start()]
+        out.append(_text_keep(before[:-1] if before.endswith(" ") else before))
+        n = int(m.group(1))
+        if n in valid:
+            out.append(f'<a class="cite" href="#source-{n}" title="Source {n}">[{n}]</a>')
+        else:
+            out.append(html.escape(m.group(0)))
+        last = m.end()
+    out.append(_text_keep(text[last:]))
+    return "".join(out)
+
+
+def _text_keep(text: str) -> str:
+    return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def answer_html(answer: Answer) -> str:
+    """The chat bubble for a finished answer: cited text, or a refusal styled as such."""
+    if answer.refused:
+        return f'<div class="reply refusal"><span class="refusal-tag">Not in the articles</span> {_text(answer.text)}</div>'
+    body = _with_links(answer.text.strip(), range(1, len(answer.citations) + 1))
+    notices = "".join(f'<div class="notice">{_text(n)}</div>' for n in answer.notices)
+    return f'<div class="reply answer">{body}{notices}</div>'
+
+
+def partial_html(text: str) -> str:
+    """The chat bubble while the answer is still streaming in."""
+    return f'<div class="reply answer streaming">{_with_links(text.strip(), range(1, 100))}<span class="caret"></span></div>'
+
+
+def pending_html() -> str:
+    return '<div class="reply pending">Searching the articles…</div>'
+
+
+def error_html(message: str) -> str:
+    return f'<div class="reply error-reply">{_text(message)}</div>'
+
+
+def quote_spans(text: str, quotes: Iterable[str]) -> list[tuple[int, int]]:
+    """Sorted, merged ``(start, end)`` spans of ``text`` where the quotes occur.
+
+    Matching ignores differences in whitespace; a quote not found is skipped. Pure.
+    """
+    spans = []
+    for quote in quotes:
+        words = quote.split()
+        if not words:
+            continue
+        m = re.search(r"\s+".join(re.escape(w) for w in words), text)
+        if m:
+            spans.append((m.start(), m.end()))
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def passage_html(text: str, quotes: Sequence[str]) -> str:
+    """The passage, escaped, with the sentences the answer used in ``<mark>``."""
+    out, last = [], 0
+    for start, end in quote_spans(text, quotes):
+        out.append(_text_keep(text[last:start]))
+        out.append(f"<mark>{_text_keep(text[start:end])}</mark>")
+        last = end
+    out.append(_text_keep(text[last:]))
+    return "".join(out).strip()
+
+
+def _source_card(c: Citation) -> str:
+    meta = " · ".join(html.escape(x) for x in (c.publisher, c.date) if x)
+    section = f'<div class="source-section">§ {html.escape(c.section)}</div>' if c.section else ""
+    return (
+        f'<div class="source" id="source-{c.n}">'
+        f'<div class="source-head"><span class="source-n">{c.n}</span>'
+        f'<span class="source-title">{html.escape(c.title)}</span></div>'
+        f'<div class="source-meta">{meta + " · " if meta else ""}<code>{html.escape(c.source)}</code></div>'
+        f"{section}"
+        f'<div class="passage">{passage_html(c.text, c.quotes)}</div>'
+        "</div>"
+    )
+
+
+def sources_html(answer: Answer | None) -> str:
+    """The sources panel: one card per citation; nothing for a refusal."""
+    if answer is None:
+        return SOURCES_EMPTY
+    if answer.refused or not answer.citations:
+        return '<div class="sources-empty">No sources: the articles do not answer this question.</div>'
+    cards = "".join(_source_card(c) for c in answer.citations)
+    n = len(answer.citations)
+    return f'<div class="sources"><div class="sources-for">{n} source{"s" if n != 1 else ""} for “{html.escape(answer.question)}”</div>{cards}</div>'
+
+
+def status_line(status: dict[str, Any] | None, error: str | None = None) -> str:
+    """``5 articles · 94 chunks · last indexed 2026-11-22 00:51``."""
+    if error:
+        return f'<div class="status status-error">{html.escape(error)}</div>'
+    status = status or {}
+    articles, chunks = status.get("articles", 0), status.get("chunks", 0)
+    parts = [f"{articles} article{'s' if articles != 1 else ''}", f"{chunks} passages"]
+    last = status.get("last_indexed")
+    parts.append("last indexed " + (time.strftime("%Y-%m-%d %H:%M", time.localtime(last)) if last else "never"))
+    return f'<div class="status">{" · ".join(parts)}</div>'
+
+
+def upload_html(lines: Sequence[tuple[bool, str]], summary: str | None = None) -> str:
+    """The upload result: one line per file (ok or refused) and the indexing summary."""
+    items = "".join(f'<li class="{"ok" if ok else "refused"}">{"✓" if ok else "✗"} {html.escape(text)}</li>' for ok, text in lines)
+    tail = f'<div class="upload-summary">{html.escape(summary)}</div>' if summary else ""
+    return f'<div class="upload-result"><ul>{items}</ul>{tail}</div>'
