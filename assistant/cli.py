@@ -146,10 +146,15 @@ def chat_cmd(settings: Settings) -> None:
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
 def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
-    """Serve the chat window in the browser."""
-    from ui.app import serve
+    """Serve the chat window in the browser.
+
+    Binds 127.0.0.1 unless --host says otherwise; any other address needs a password
+    (env ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD).
+    """
+    from ui.app import check_bind, serve
 
     settings = settings.with_(host=host, port=port)
+    check_bind(settings)  # refuse an unprotected network bind before loading anything
     serve(_assistant(settings), settings)
 
 
