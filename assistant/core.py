@@ -141,6 +141,14 @@ class Assistant:
             return []
         return self._c.retriever.retrieve(q[: self.settings.max_question_chars], k=k, sources=sources)
 
+    def _query(self, question: str, history: History) -> str:
+        """The retrieval query: LLM engines condense a follow-up into a standalone question
+        (``engine.condense``); the extractive engine prepends the last user turn."""
+        condense = getattr(self._c.engine, "condense", None)
+        if condense is not None and history:
+            return str(condense(question, history))
+        return retrieval_query(question, history)
+
     def ask(self, question: str, history: History = (), sources: Sequence[str] | None = None) -> Answer:
         """Answer ``question`` (a follow-up of ``history``'s (user, assistant) pairs)."""
         q = _clean_question(question)
@@ -155,7 +163,7 @@ class Assistant:
                 reason="question_too_long",
             )
         self._ensure_ready()
-        query = retrieval_query(q, history)
+        query = self._query(q, history)
         passages = self._c.retriever.retrieve(query, sources=sources)
         return self._c.engine.answer(q, query, passages)
 
@@ -170,7 +178,7 @@ class Assistant:
         stream = getattr(self._c.engine, "answer_stream", None)
         if stream is not None and q and len(q) <= self.settings.max_question_chars:
             self._ensure_ready()
-            query = retrieval_query(q, history)
+            query = self._query(q, history)
             yield from stream(q, query, self._c.retriever.retrieve(query, sources=sources))
             return
         answer = self.ask(question, history, sources)

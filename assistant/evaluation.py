@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,10 @@ class ItemResult:
     cited: int
     cited_with_evidence: int
     answer: str = ""
+    sentences: int = 0  # generated sentences checked against the passages (LLM engines)
+    supported: int = 0  # ... of which a passage supports
+    first_token_s: float | None = None
+    tokens_per_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,10 @@ class EvalReport:
             f"citation precision: {m['citation_precision']:.3f}",
             f"refusal accuracy: {int(m['refusals_correct'])}/{int(m['unanswerable'])}",
             f"false refusals: {int(m['false_refusals'])}/{int(m['answerable'])}",
-        ]
+        ] + ([
+            f"supported sentences: {m['supported_share']:.3f} ({int(m['supported_sentences'])}/{int(m['checked_sentences'])} generated sentences)",
+            f"time to first token: {m['first_token_s']:.2f} s (mean); {m['tokens_per_s']:.1f} tokens/s",
+        ] if m.get("checked_sentences") else [])
 
 
 def load_questions(path: str | Path) -> list[EvalItem]:
@@ -123,6 +130,23 @@ def summarize(results: Sequence[ItemResult], k: int) -> dict[str, float]:
         "refusals_correct": float(sum(r.refused for r in unanswerable)),
         "refusal_accuracy": sum(r.refused for r in unanswerable) / max(1, len(unanswerable)),
         "false_refusals": float(sum(r.refused for r in answerable)),
+        **_generation_metrics(results),
+    }
+
+
+def _generation_metrics(results: Sequence[ItemResult]) -> dict[str, float]:
+    """Supported-sentence share and speed of LLM answers; empty when nothing was generated."""
+    checked = sum(r.sentences for r in results)
+    if not checked:
+        return {}
+    firsts = [r.first_token_s for r in results if r.first_token_s is not None]
+    speeds = [r.tokens_per_s for r in results if r.tokens_per_s]
+    return {
+        "checked_sentences": float(checked),
+        "supported_sentences": float(sum(r.supported for r in results)),
+        "supported_share": sum(r.supported for r in results) / checked,
+        "first_token_s": sum(firsts) / len(firsts) if firsts else 0.0,
+        "tokens_per_s": sum(speeds) / len(speeds) if speeds else 0.0,
     }
 
 
@@ -137,5 +161,15 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], k: int = 5) -> EvalRepor
         query = retrieval_query(item.question, history)
         passages = assistant.retrieve(query, k=k)
         answer = assistant.ask(item.question, history=tuple(history))
-        results.append(score_item(item, [p.text for p in passages], answer.text, answer.refused, [c.text for c in answer.citations]))
+        result = score_item(item, [p.text for p in passages], answer.text, answer.refused, [c.text for c in answer.citations])
+        checks = [c for c in getattr(answer, "checks", ()) if c.status != "note"]
+        gen = getattr(answer, "generation", None)
+        result = replace(
+            result,
+            sentences=len(checks),
+            supported=sum(c.supported for c in checks),
+            first_token_s=gen.first_token_s if gen and gen.tokens else None,
+            tokens_per_s=gen.tokens_per_s if gen and gen.tokens else None,
+        )
+        results.append(result)
     return EvalReport(k, tuple(results), summarize(results, k))

@@ -66,4 +66,8 @@ def build_components(settings: Settings, embedder: Embedder | None = None, clien
     )
     indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars)
     engine = ExtractiveEngine(embedder, settings.min_relevance, settings.answer_sentences)
+    if settings.engine != "extractive":
+        from assistant.llm.engine import build_llm_engine
+
+        engine = build_llm_engine(settings, embedder, fallback=engine)
     return Components(settings, embedder, store, keyword, retriever, indexer, engine)

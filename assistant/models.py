@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Passage", "Citation", "Answer"]
+__all__ = ["Passage", "Citation", "SentenceCheck", "Generation", "Answer"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,43 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class SentenceCheck:
+    """How one generated sentence fared against the passages it cites (LLM engines only).
+
+    ``status``: ``supported`` (a cited passage supports it), ``recited`` (supported by another
+    passage, whose number replaced the model's), ``unsupported`` (no passage supports it: removed
+    from the answer), ``note`` (says the passages do not cover something: kept, uncited).
+    ``cited`` are the model's valid passage numbers, ``passage`` the supporting one (prompt
+    numbering, 1-based), ``score`` its support score (0..1).
+    """
+
+    text: str
+    status: str
+    cited: tuple[int, ...] = ()
+    passage: int | None = None
+    score: float = 0.0
+
+    @property
+    def supported(self) -> bool:
+        return self.status in ("supported", "recited")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """Timing of one LLM generation: seconds to the first token, stream chunks (~tokens), total."""
+
+    model: str
+    first_token_s: float
+    tokens: int
+    seconds: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        decode = self.seconds - self.first_token_s
+        return (self.tokens - 1) / decode if self.tokens > 1 and decode > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class Answer:
     """An answer whose every ``[n]`` points at ``citations[n-1]``.
 
@@ -62,6 +99,14 @@ class Answer:
     passages: tuple[Passage, ...] = field(default=(), repr=False)
     engine: str = "extractive"
     notices: tuple[str, ...] = ()
+    checks: tuple[SentenceCheck, ...] = ()  # LLM engines: every generated sentence, verified
+    generation: Generation | None = None
+
+    @property
+    def supported_share(self) -> float | None:
+        """Share of checked generated sentences a passage supports; None when nothing was checked."""
+        counted = [c for c in self.checks if c.status != "note"]
+        return sum(c.supported for c in counted) / len(counted) if counted else None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``assistant ask --json`` and of the UI's ``/ask`` endpoint."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from corpus.errors import AssistantError
 
-__all__ = ["Settings", "default_corpus_dir", "default_data_dir"]
+__all__ = ["Settings", "default_corpus_dir", "default_data_dir", "default_model_cache_dir"]
 
 
 def default_corpus_dir() -> Path:
@@ -26,6 +26,12 @@ def default_data_dir() -> Path:
     """Outside the code: ``$XDG_DATA_HOME/article-assistant`` or ``~/.local/share/...``."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "article-assistant"
+
+
+def default_model_cache_dir() -> Path:
+    """Assembled LLM model files: ``$XDG_CACHE_HOME/article-assistant/models`` or ``~/.cache/...``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "article-assistant" / "models"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,16 @@ class Settings:
     fusion: str = "rrf"
     # answers
     engine: str = "extractive"
+    # LLM engines: "local" (llama.cpp) and "openai" (any OpenAI-compatible server)
+    llm_base_url: str | None = None
+    llm_model: str = "qwen2.5-coder-1.5b-instruct"
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_timeout: float = 120.0
+    llm_max_tokens: int = 220
+    llm_passages: int = 3
+    llm_threads: int | None = None
+    llm_context: int = 4096
+    model_cache_dir: Path = field(default_factory=default_model_cache_dir)
     min_relevance: float = 0.3
     max_question_chars: int = 2000
     answer_sentences: int = 3
@@ -70,6 +86,13 @@ class Settings:
             "ASSISTANT_CHROMA_CA": ("chroma_ca", str),
             "ASSISTANT_COLLECTION": ("collection", str),
             "ASSISTANT_ENGINE": ("engine", str),
+            "ASSISTANT_LLM_BASE_URL": ("llm_base_url", str),
+            "ASSISTANT_LLM_MODEL": ("llm_model", str),
+            "ASSISTANT_LLM_API_KEY": ("llm_api_key", str),
+            "ASSISTANT_LLM_TIMEOUT": ("llm_timeout", float),
+            "ASSISTANT_LLM_MAX_TOKENS": ("llm_max_tokens", int),
+            "ASSISTANT_LLM_THREADS": ("llm_threads", int),
+            "ASSISTANT_MODEL_CACHE": ("model_cache_dir", Path),
             "ASSISTANT_K": ("k", int),
             "ASSISTANT_HOST": ("host", str),
             "ASSISTANT_PORT": ("port", int),
@@ -85,7 +108,7 @@ class Settings:
         if user and password:
             values["auth"] = (user, password)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("corpus_dir", "data_dir"):
+        for key in ("corpus_dir", "data_dir", "model_cache_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser()
         return cls(**values).validated()

@@ -1,0 +1,131 @@
+"""Chat models behind one small protocol: ``stream(messages, max_tokens)`` yields text pieces.
+
+- ``LlamaCppChat``: the packaged GGUF model in this process, through ``llama-cpp-python``.
+- ``OpenAICompatibleChat``: any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server,
+  OpenAI) through LangChain's ``ChatOpenAI``.
+
+Both are cheap to construct; the model or client is built on first use (``warm_up``). Every
+failure surfaces as ``EngineError`` (the engine turns it into an extractive fallback).
+Decoding is greedy (temperature 0) so answers are repeatable.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from corpus.errors import EngineError
+
+__all__ = ["ChatModel", "LlamaCppChat", "OpenAICompatibleChat"]
+
+Messages = list[dict[str, str]]
+
+
+@runtime_checkable
+class ChatModel(Protocol):
+    """What the LLM engine needs from a chat model."""
+
+    name: str
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]: ...
+
+
+_LLAMAS: dict[tuple[str, int, int], Any] = {}
+_LLAMA_LOCK = threading.Lock()
+
+
+class LlamaCppChat:
+    """The local GGUF model (assembled into ``cache_dir`` on first use), one per process."""
+
+    def __init__(self, cache_dir: Path, n_ctx: int = 4096, n_threads: int | None = None, model_path: Path | None = None):
+        self.cache_dir = Path(cache_dir)
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.model_path = model_path
+        self.name = "local"
+        self._llama: Any = None
+
+    def warm_up(self) -> None:
+        if self._llama is not None:
+            return
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            from assistant.llm.model_files import INSTALL_HINT
+
+            raise EngineError(f"llama-cpp-python is not installed; {INSTALL_HINT}") from None
+        from assistant.llm.model_files import ensure_model
+
+        path = self.model_path or ensure_model(self.cache_dir)
+        key = (str(path), self.n_ctx, self.n_threads)
+        with _LLAMA_LOCK:
+            if key not in _LLAMAS:
+                try:
+                    _LLAMAS[key] = (Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, seed=0, verbose=False), threading.Lock())
+                except (ValueError, RuntimeError, OSError) as exc:
+                    raise EngineError(f"cannot load the local model {path}: {exc}") from None
+        self._llama = _LLAMAS[key]
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        self.warm_up()
+        llama, lock = self._llama
+        with lock:  # one generation at a time per loaded model
+            try:
+                chunks = llama.create_chat_completion(messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens, seed=0)
+                for chunk in chunks:
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            except (ValueError, RuntimeError) as exc:
+                raise EngineError(f"the local model failed: {exc}") from None
+
+
+class OpenAICompatibleChat:
+    """An OpenAI-compatible chat endpoint via ``langchain_openai.ChatOpenAI`` (no retries)."""
+
+    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, timeout: float = 120.0):
+        self.model = model
+        self.base_url = base_url
+        self.api_key = api_key
+        self.timeout = timeout
+        self.name = "openai"
+        self._client: Any = None
+
+    def warm_up(self) -> None:
+        if self._client is not None:
+            return
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError:
+            from assistant.llm.model_files import INSTALL_HINT
+
+            raise EngineError(f"langchain-openai is not installed; {INSTALL_HINT}") from None
+        self._client = ChatOpenAI(
+            model=self.model,
+            base_url=self.base_url,
+            api_key=self.api_key or "not-needed",  # local servers ignore it; ChatOpenAI wants one
+            timeout=self.timeout,
+            max_retries=0,
+            temperature=0.0,
+            seed=0,
+        )
+
+    def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
+        self.warm_up()
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+        lc_messages = [kinds[m["role"]](content=m["content"]) for m in messages]
+        try:
+            for chunk in self._client.stream(lc_messages, max_tokens=max_tokens):
+                piece = chunk.content if isinstance(chunk.content, str) else "".join(
+                    part.get("text", "") for part in chunk.content if isinstance(part, dict)
+                )
+                if piece:
+                    yield piece
+        except Exception as exc:  # openai/httpx errors of every kind: the endpoint failed
+            where = self.base_url or "the OpenAI API"
+            raise EngineError(f"{where} failed ({exc.__class__.__name__}: {str(exc)[:200]})") from None

@@ -1,0 +1,231 @@
+"""The LLM answer engine: fluent answers from a chat model, every citation verified by code.
+
+``LLMEngine`` has the extractive engine's interface (``answer(question, query, passages)``)
+plus ``answer_stream`` (pieces of text, then the ``Answer``) and ``condense`` (a follow-up
+rewritten as a standalone question before retrieval).
+
+How an answer is made:
+
+1. Not relevant enough passages (the extractive engine's ``relevant`` test): refuse, no LLM call.
+2. The best ``max_passages`` passages are fenced as data in the prompt (``prompts``).
+3. The model's text is cut into sentences as it streams; each finished sentence is verified
+   (``verify.Verifier``) before it is shown: unsupported sentences are removed, citations are
+   checked and renumbered ``[1]..[m]`` in order of first use, so ``[n]`` is ``citations[n-1]``.
+4. ``NOT IN THE ARTICLES`` (or only "the passages do not say" notes) means a refusal. When the
+   model fails (unreachable, not installed, ...) before anything was shown, or nothing it said is
+   supported, the extractive engine answers instead, with a notice saying so.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from assistant.citations import attach_citation
+from assistant.conversation import History, retrieval_query
+from assistant.extractive import NOT_COVERED, ExtractiveEngine
+from assistant.llm.backends import ChatModel
+from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_messages, parse_condensed
+from assistant.llm.verify import Verified, Verifier, split_answer_sentences
+from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck
+from corpus.errors import EngineError
+from index.embedding import Embedder
+
+__all__ = ["LLMEngine", "build_llm_engine", "ENGINES"]
+
+ENGINES = ("extractive", "local", "openai")
+_MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
+
+
+def _failure_notice(engine: str, error: Exception) -> str:
+    return f"The {engine} engine could not answer ({error}); this answer comes from the extractive engine."
+
+
+class LLMEngine:
+    def __init__(
+        self,
+        chat: ChatModel,
+        embedder: Embedder,
+        fallback: ExtractiveEngine,
+        max_passages: int = 3,
+        max_tokens: int = 220,
+        threshold: float = 0.55,
+    ):
+        self.chat = chat
+        self.name = chat.name
+        self.embedder = embedder
+        self.fallback = fallback
+        self.max_passages = max_passages
+        self.max_tokens = max_tokens
+        self.threshold = threshold
+
+    # -- follow-ups ---------------------------------------------------------------------------
+    def condense(self, question: str, history: History) -> str:
+        """A standalone question for retrieval; the extractive rule when the model fails."""
+        if not history:
+            return question
+        try:
+            text = "".join(self.chat.stream(condense_messages(question, history), max_tokens=60))
+        except EngineError:
+            return retrieval_query(question, history)
+        return parse_condensed(text, question) or retrieval_query(question, history)
+
+    # -- answers ------------------------------------------------------------------------------
+    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
+        answer = None
+        for item in self.answer_stream(question, query, passages):
+            if isinstance(item, Answer):
+                answer = item
+        assert answer is not None
+        return answer
+
+    def _fallback(self, question: str, query: str, passages: Sequence[Passage], notice: str, **extra: Any) -> Iterator[str | Answer]:
+        from dataclasses import replace
+
+        answer = self.fallback.answer(question, query, passages)
+        answer = replace(answer, notices=answer.notices + (notice,), **extra)
+        yield from _pieces(answer.text)
+        yield answer
+
+    def answer_stream(self, question: str, query: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+        """Verified sentences of the answer as they are generated (joined: ``Answer.text``),
+        then the ``Answer``."""
+        passages = tuple(passages)
+        if not passages or not self.fallback.relevant(passages):
+            yield Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=passages, engine=self.name)
+            return
+        top = list(passages[: self.max_passages])
+        verifier = Verifier(top, self.embedder, threshold=self.threshold)
+        messages = answer_messages(query or question, top)
+        state = _State(top)
+        started = time.perf_counter()
+        first: float | None = None
+        tokens = 0
+        buffer = ""
+        checked = 0
+        stream = self.chat.stream(messages, max_tokens=self.max_tokens)
+        try:
+            for piece in stream:
+                if first is None:
+                    first = time.perf_counter() - started
+                tokens += 1
+                buffer += piece
+                if NOT_IN_ARTICLES in buffer.upper():
+                    state.refused = True
+                    break
+                sentences = split_answer_sentences(buffer)
+                # a sentence is final once the next one has begun with words (not just a marker
+                # that may still belong to it)
+                ready = len(sentences) - 1 if len(sentences) > 1 and _MARKER_PREFIX.sub("", sentences[-1]) else 0
+                while checked < ready:
+                    yield from state.add(verifier.check(sentences[checked]))
+                    checked += 1
+            else:
+                for done in split_answer_sentences(buffer)[checked:]:
+                    yield from state.add(verifier.check(done))
+        except EngineError as exc:
+            if not state.shown:
+                yield from self._fallback(question, query, passages, _failure_notice(self.name, exc), checks=tuple(state.checks))
+                return
+            state.notices.append(f"The {self.name} engine stopped early ({exc}); the answer may be incomplete.")
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()
+        generation = Generation(self.name, first if first is not None else 0.0, tokens, time.perf_counter() - started)
+        if not state.shown:
+            if state.refused or state.notes:
+                yield Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=passages,
+                             engine=self.name, checks=tuple(state.checks), generation=generation)
+                return
+            notice = f"The {self.name} engine's answer could not be verified against the passages; this answer comes from the extractive engine."
+            yield from self._fallback(question, query, passages, notice, checks=tuple(state.checks), generation=generation)
+            return
+        yield from state.flush_notes()
+        yield Answer(
+            question=question,
+            text="".join(state.pieces),
+            citations=state.citations(),
+            passages=passages,
+            engine=self.name,
+            notices=tuple(state.notices),
+            checks=tuple(state.checks),
+            generation=generation,
+        )
+
+
+class _State:
+    """Sentences shown so far, the renumbering of passages, and the checks made."""
+
+    def __init__(self, passages: list[Passage]):
+        self.passages = passages
+        self.pieces: list[str] = []
+        self.checks: list[SentenceCheck] = []
+        self.notices: list[str] = []
+        self.notes: list[str] = []  # "the passages do not say ..." held until a supported sentence
+        self.number: dict[int, int] = {}  # prompt number -> answer number
+        self.quotes: dict[int, list[str]] = {}
+        self.refused = False
+        self.shown = False
+
+    def _emit(self, text: str) -> Iterator[str]:
+        piece = text if not self.pieces else " " + text
+        self.pieces.append(piece)
+        self.shown = True
+        yield piece
+
+    def flush_notes(self) -> Iterator[str]:
+        if self.shown:
+            for note in self.notes:
+                yield from self._emit(note)
+            self.notes.clear()
+
+    def add(self, verified: Verified) -> Iterator[str]:
+        check = verified.check
+        self.checks.append(check)
+        if check.status == "note":
+            self.notes.append(verified.text)
+            yield from self.flush_notes()
+            return
+        if not check.supported:
+            return
+        text = verified.text
+        for n in verified.cite:
+            m = self.number.setdefault(n, len(self.number) + 1)
+            if verified.quote and verified.quote not in self.quotes.setdefault(n, []):
+                self.quotes[n].append(verified.quote)
+            text = attach_citation(text, m)
+        pending = list(self.notes)
+        self.notes.clear()
+        for note in pending:
+            yield from self._emit(note)
+        yield from self._emit(text)
+
+    def citations(self) -> tuple[Citation, ...]:
+        out = []
+        for n, m in sorted(self.number.items(), key=lambda kv: kv[1]):
+            p = self.passages[n - 1]
+            out.append(Citation(n=m, title=p.title, source=p.source, text=p.text, score=p.score, section=p.section,
+                                publisher=p.publisher, date=p.date, chunk_id=p.chunk_id, quotes=tuple(self.quotes.get(n, ()))))
+        return tuple(out)
+
+
+def _pieces(text: str) -> list[str]:
+    """``text`` as sentence pieces that join back to it exactly."""
+    return re.findall(r".+?(?:[.!?\]]\S*\s+|$)", text, re.S) or [text]
+
+
+def build_llm_engine(settings: Any, embedder: Embedder, fallback: ExtractiveEngine) -> LLMEngine:
+    """The engine ``settings.engine`` names (``local`` or ``openai``)."""
+    from assistant.llm.backends import LlamaCppChat, OpenAICompatibleChat
+
+    chat: ChatModel
+    if settings.engine == "local":
+        chat = LlamaCppChat(settings.model_cache_dir, n_ctx=settings.llm_context, n_threads=settings.llm_threads)
+    elif settings.engine == "openai":
+        chat = OpenAICompatibleChat(settings.llm_model, settings.llm_base_url, settings.llm_api_key, settings.llm_timeout)
+    else:
+        raise EngineError(f"engine must be one of {', '.join(ENGINES)}. Currently, engine is {settings.engine!r}")
+    return LLMEngine(chat, embedder, fallback, max_passages=settings.llm_passages, max_tokens=settings.llm_max_tokens)

@@ -1,0 +1,169 @@
+"""Citation verification: every generated sentence is checked against the passages, by code.
+
+A sentence's support by a passage is ``0.6 * lexical + 0.4 * semantic``: ``lexical`` is the share
+of the sentence's content words (stemmed, stopwords dropped) found in the passage (with its title
+and section), ``semantic`` the best cosine between the sentence and one of the passage's sentences
+(the same embedding model as retrieval). A passage cannot support a sentence that states a number
+the passage does not contain. A sentence is
+
+- ``supported`` when a passage it cites reaches ``threshold`` (citations that do not are dropped),
+- ``recited`` when only an uncited passage does (that passage's number replaces the model's),
+- ``note`` when it says the passages do not cover something (kept, uncited, not counted),
+- ``unsupported`` otherwise: it is removed from the answer, and recorded.
+
+Citation numbers outside ``1..len(passages)`` are dropped before anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.citations import CITATION, cited_numbers, drop_invalid_citations
+from assistant.models import Passage, SentenceCheck
+from corpus.text import sentence_spans
+from index.embedding import Embedder
+
+__all__ = ["split_answer_sentences", "is_note", "numbers_in", "lexical_support", "Verified", "Verifier"]
+
+_LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)[.,;:]?\s*")
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NOTE = re.compile(
+    r"\b(passages?|articles?|sources?|context|texts?|information)\b.{0,80}?"
+    r"\b(do(?:es)?\s*n[o’']t|not|never|no)\b.{0,40}?"
+    r"\b(contain|mention|say|cover|provide|specify|include|discuss|state|address|give|available)",
+    re.IGNORECASE,
+)
+
+
+def split_answer_sentences(text: str) -> list[str]:
+    """Sentences of generated text; a marker that follows the period (``fast. [1]``) stays with
+    the sentence before it."""
+    out: list[str] = []
+    for a, b in sentence_spans(text):
+        piece = text[a:b]
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and out:
+            out[-1] = out[-1] + " " + lead.group(1).strip()
+            piece = piece[lead.end():]
+        if piece.strip():
+            out.append(piece.strip())
+    return out
+
+
+def is_note(sentence: str) -> bool:
+    """Does the sentence say the passages do not cover something?"""
+    return bool(_NOTE.search(sentence))
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers written with digits, without thousands separators or a trailing period."""
+    return {m.group(0).replace(",", "").rstrip(".") for m in _NUMBER.finditer(text)}
+
+
+def lexical_support(sentence_tokens: Sequence[str], passage_tokens: set[str]) -> float:
+    """Share of the sentence's content tokens that occur in the passage. Pure."""
+    tokens = set(sentence_tokens)
+    return len(tokens & passage_tokens) / len(tokens) if tokens else 0.0
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A checked sentence: ``text`` without markers, the passages (prompt numbers) to cite."""
+
+    check: SentenceCheck
+    text: str
+    cite: tuple[int, ...]
+    quote: str = ""  # the passage sentence that supports it best
+
+
+class Verifier:
+    """Checks sentences against one question's passages (prompt numbering ``1..len``)."""
+
+    def __init__(
+        self,
+        passages: Sequence[Passage],
+        embedder: Embedder,
+        tokenize: Callable[[str], list[str]] | None = None,
+        threshold: float = 0.55,
+        min_tokens: int = 2,
+    ):
+        if tokenize is None:
+            from index.keyword import tokenize_query
+
+            tokenize = tokenize_query
+        self.passages = list(passages)
+        self.embedder = embedder
+        self.tokenize = tokenize
+        self.threshold = threshold
+        self.min_tokens = min_tokens
+        self._prepared = False
+
+    def _prepare(self) -> None:
+        if self._prepared:
+            return
+        self._tokens = [set(self.tokenize(f"{p.title} {p.section} {p.text}")) for p in self.passages]
+        self._numbers = [numbers_in(f"{p.title} {p.text}") for p in self.passages]
+        self._sentences: list[list[str]] = []
+        flat: list[str] = []
+        for p in self.passages:
+            sents = [p.text[a:b] for a, b in sentence_spans(p.text)] or [p.text]
+            self._sentences.append(sents)
+            flat.extend(sents)
+        vectors = self._embed(flat) if flat else np.zeros((0, 1), dtype=np.float32)
+        self._vectors = []
+        i = 0
+        for sents in self._sentences:
+            self._vectors.append(vectors[i : i + len(sents)])
+            i += len(sents)
+        self._prepared = True
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        v = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
+        return v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-9)
+
+    def support(self, body: str) -> list[tuple[float, str]]:
+        """``(score, best passage sentence)`` of every passage for a marker-free sentence."""
+        self._prepare()
+        tokens = self.tokenize(body)
+        if len(set(tokens)) < self.min_tokens or not self.passages:
+            return [(0.0, "") for _ in self.passages]
+        vec = self._embed([body])[0]
+        numbers = numbers_in(body)
+        out = []
+        for tokens_p, numbers_p, sents, vecs in zip(self._tokens, self._numbers, self._sentences, self._vectors):
+            if numbers - numbers_p:
+                out.append((0.0, ""))
+                continue
+            sims = vecs @ vec
+            best = int(np.argmax(sims))
+            score = 0.6 * lexical_support(tokens, tokens_p) + 0.4 * max(0.0, float(sims[best]))
+            out.append((score, sents[best]))
+        return out
+
+    def check(self, sentence: str) -> Verified:
+        """Verify one generated sentence (with the model's ``[n]`` markers)."""
+        valid = range(1, len(self.passages) + 1)
+        cited = tuple(cited_numbers(drop_invalid_citations(sentence, valid)))
+        body = CITATION.sub("", drop_invalid_citations(sentence, set())).strip()
+        body = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", body))
+        if is_note(body):
+            return Verified(SentenceCheck(body, "note", cited), body, ())
+        scores = self.support(body)
+        good = [n for n in cited if scores[n - 1][0] >= self.threshold]
+        if good:
+            best = max(good, key=lambda n: scores[n - 1][0])
+            check = SentenceCheck(body, "supported", cited, best, round(scores[best - 1][0], 4))
+            return Verified(check, body, tuple(good), scores[best - 1][1])
+        if scores:
+            best = max(range(1, len(scores) + 1), key=lambda n: scores[n - 1][0])
+            if scores[best - 1][0] >= self.threshold:
+                check = SentenceCheck(body, "recited", cited, best, round(scores[best - 1][0], 4))
+                return Verified(check, body, (best,), scores[best - 1][1])
+            top = round(scores[best - 1][0], 4)
+        else:
+            top = 0.0
+        return Verified(SentenceCheck(body, "unsupported", cited, None, top), body, ())

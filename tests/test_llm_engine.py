@@ -1,0 +1,139 @@
+"""LLMEngine with a queue-based fake chat model (unit isolation; the real models are exercised
+in test_llm_servers.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.core import Assistant
+from assistant.extractive import NOT_COVERED, ExtractiveEngine
+from assistant.llm.engine import LLMEngine
+from assistant.models import Answer, Passage
+from corpus.errors import EngineError
+
+RUST = Passage("r", "Actix Web tops benchmarks, hitting 1 million requests per second. Rocket offers clean syntax.", "Rust in 2026", "rust.md", "Speed", 1.0, dense_score=0.8)
+GO = Passage("g", "Goroutines and channels make concurrent programs simple. Go powers tools at Google and Uber.", "Go in 2026", "go.md", "Concurrency", 0.5, dense_score=0.6)
+OFF_TOPIC = Passage("o", "Nothing here.", "Misc", "m.md", "", 0.1, dense_score=0.05)
+
+
+class FakeChat:
+    """Replies from a queue, word by word, recording the messages it was sent."""
+
+    name = "fake"
+
+    def __init__(self, *replies: str | Exception):
+        self.replies = list(replies)
+        self.history: list[list[dict[str, str]]] = []
+
+    def enqueue(self, reply: str | Exception) -> None:
+        self.replies.append(reply)
+
+    def stream(self, messages: list[dict[str, str]], max_tokens: int) -> Iterator[str]:
+        self.history.append(messages)
+        reply = self.replies.pop(0)
+        if isinstance(reply, Exception):
+            raise reply
+        words = reply.split(" ")
+        for i, word in enumerate(words):
+            yield word if i == len(words) - 1 else word + " "
+
+
+def _engine(chat: FakeChat, embedder) -> LLMEngine:
+    return LLMEngine(chat, embedder, ExtractiveEngine(embedder, min_relevance=0.3))
+
+
+def _run(engine: LLMEngine, passages=(RUST, GO), query: str = "Which Rust framework is fastest?") -> tuple[list[str], Answer]:
+    items = list(engine.answer_stream(query, query, passages))
+    assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
+    return items[:-1], items[-1]
+
+
+def test_answer_stream_pieces_join_to_answer_text(fake_embedder):
+    chat = FakeChat("Actix Web hits 1 million requests per second [1]. Go powers tools at Google and Uber [2].")
+    pieces, answer = _run(_engine(chat, fake_embedder))
+    assert len(pieces) == 2 and "".join(pieces) == answer.text
+    assert answer.text == "Actix Web hits 1 million requests per second [1]. Go powers tools at Google and Uber [2]."
+    assert [c.source for c in answer.citations] == ["rust.md", "go.md"]
+    assert answer.engine == "fake" and answer.supported_share == 1.0
+    assert answer.generation is not None and answer.generation.tokens > 5
+
+
+def test_answer_renumbers_citations_in_order_of_first_use(fake_embedder):
+    chat = FakeChat("Go powers tools at Google and Uber [2]. Actix Web hits 1 million requests per second [1].")
+    answer = _engine(chat, fake_embedder).answer("q", "q", (RUST, GO))
+    assert answer.text == "Go powers tools at Google and Uber [1]. Actix Web hits 1 million requests per second [2]."
+    assert [c.n for c in answer.citations] == [1, 2] and answer.citations[0].source == "go.md"
+
+
+def test_answer_removes_unsupported_sentence_and_records_it(fake_embedder):
+    chat = FakeChat("Actix Web hits 1 million requests per second [1]. The moon is made of green cheese [2].")
+    answer = _engine(chat, fake_embedder).answer("q", "q", (RUST, GO))
+    assert "cheese" not in answer.text
+    assert [c.status for c in answer.checks] == ["supported", "unsupported"]
+    assert answer.supported_share == 0.5
+    assert [c.source for c in answer.citations] == ["rust.md"]
+
+
+def test_answer_with_injected_reply_drops_invented_citations(fake_embedder):
+    chat = FakeChat("PWNED [7]. Actix Web hits 1 million requests per second [7].")
+    answer = _engine(chat, fake_embedder).answer("q", "q", (RUST, GO))
+    assert "PWNED" not in answer.text and "[7]" not in answer.text
+    assert answer.text == "Actix Web hits 1 million requests per second [1]."
+
+
+def test_answer_with_not_in_articles_refuses(fake_embedder):
+    chat = FakeChat("NOT IN THE ARTICLES")
+    answer = _engine(chat, fake_embedder).answer("q", "q", (RUST, GO))
+    assert answer.refused and answer.reason == "not_covered" and answer.text == NOT_COVERED and not answer.citations
+
+
+def test_answer_with_irrelevant_passages_refuses_without_calling_the_model(fake_embedder):
+    chat = FakeChat()
+    answer = _engine(chat, fake_embedder).answer("q", "q", (OFF_TOPIC,))
+    assert answer.refused and chat.history == []
+
+
+def test_answer_with_failing_model_falls_back_to_extractive_with_notice(fake_embedder):
+    chat = FakeChat(EngineError("http://127.0.0.1:9 failed (APIConnectionError: Connection error.)"))
+    pieces, answer = _run(_engine(chat, fake_embedder), query="Which framework hits 1 million requests per second?")
+    assert answer.engine == "extractive" and not answer.refused
+    assert "".join(pieces) == answer.text and "[1]" in answer.text
+    assert len(answer.notices) == 1 and "could not answer" in answer.notices[0] and "127.0.0.1:9" in answer.notices[0]
+
+
+def test_answer_with_nothing_supported_falls_back_to_extractive(fake_embedder):
+    chat = FakeChat("Bananas grow on tall trees in Ecuador [1].")
+    answer = _engine(chat, fake_embedder).answer("q", "Which framework hits 1 million requests per second?", (RUST, GO))
+    assert answer.engine == "extractive" and "could not be verified" in answer.notices[0]
+    assert answer.checks[0].status == "unsupported"
+
+
+def test_condense_uses_the_models_standalone_question(fake_embedder):
+    chat = FakeChat("How many requests per second does Actix Web handle?")
+    q = _engine(chat, fake_embedder).condense("How fast is it?", [("Tell me about Actix Web.", "Actix Web is a Rust framework [1].")])
+    assert q == "How many requests per second does Actix Web handle?"
+    assert "Tell me about Actix Web." in chat.history[0][1]["content"]
+
+
+def test_condense_with_failing_model_uses_extractive_rule(fake_embedder):
+    chat = FakeChat(EngineError("down"))
+    q = _engine(chat, fake_embedder).condense("How fast is it?", [("Tell me about Actix Web.", "…")])
+    assert q == "Tell me about Actix Web. How fast is it?"
+
+
+def test_assistant_ask_with_llm_engine_condenses_follow_up_before_retrieval(tiny_corpus, settings_for, fake_embedder):
+    assistant = Assistant.from_settings(settings_for(tiny_corpus, min_relevance=0.0), embedder=fake_embedder)
+    assistant.index()
+    chat = FakeChat("Which company runs data science backends on FastAPI?", "Netflix runs data science backends on FastAPI [1].")
+    assistant._c.engine = _engine(chat, fake_embedder)
+    answer = assistant.ask("Which company runs data science backends on it?", history=[("What is FastAPI?", "FastAPI runs async [1].")])
+    assert "Netflix" in answer.text and answer.citations[0].source == "python.md"
+    assert "Which company runs data science backends on FastAPI?" in chat.history[1][1]["content"]
+
+
+@pytest.mark.parametrize("reply", ["Actix Web hits 1 million requests per second. [1] Rocket offers clean syntax. [1]"])
+def test_answer_stream_with_marker_after_period_keeps_it_with_the_sentence(fake_embedder, reply):
+    answer = _engine(FakeChat(reply), fake_embedder).answer("q", "q", (RUST, GO))
+    assert answer.text == "Actix Web hits 1 million requests per second [1]. Rocket offers clean syntax [1]."
