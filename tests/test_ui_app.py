@@ -1,0 +1,199 @@
+"""The real chat window on 127.0.0.1 (a free port) with the real model and a temporary index,
+driven through gradio_client and through headless Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "articles"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+RUST_Q = "Which Rust framework hits a million requests per second?"
+ZIG_ARTICLE = """---
+title: "Zig on the server"
+publisher: "Systems Weekly"
+date: "2026-05"
+---
+
+## Zap
+
+Zap is a web framework written in Zig. In the author's tests a single Zap server kept
+three million open websocket connections on one machine with 16 GB of memory.
+"""
+ZIG_Q = "Which Zig web framework kept three million websocket connections open?"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(real_embedder, tmp_path_factory):
+    from assistant.core import Assistant
+    from assistant.settings import Settings
+    from ui.app import build_app, launch_options
+
+    root = tmp_path_factory.mktemp("ui")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    assistant = Assistant.from_settings(Settings(corpus_dir=corpus, data_dir=root / "data"), embedder=real_embedder)
+    assistant.index()
+    app = build_app(assistant)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", root=root, corpus=corpus, assistant=assistant)
+    finally:
+        app.close()
+
+
+@pytest.fixture(scope="module")
+def client(served):
+    from gradio_client import Client
+
+    return Client(served.url, verbose=False)
+
+
+def final_reply(messages: list[dict]) -> str:
+    return messages[-1]["content"][0]["text"]
+
+
+def test_ask_endpoint_returns_the_cli_json_with_citations(served, client):
+    result = client.predict(RUST_Q, api_name="/ask")
+    assert list(result) == ["question", "answer", "refused", "citations"]
+    assert not result["refused"] and "Actix" in result["answer"]
+    assert result["citations"] and {"n", "title", "source", "text", "score"} <= set(result["citations"][0])
+    assert result == served.assistant.ask(RUST_Q).to_dict()
+
+
+def test_chat_endpoint_streams_updates_then_cited_answer_and_sources(client):
+    job = client.submit("What are Go's goroutines good for?", [], api_name="/chat")
+    job.result(timeout=120)
+    updates = job.outputs()
+    assert len(updates) >= 3
+    assert "pending" in final_reply(updates[0][0])
+    assert any("streaming" in final_reply(u[0]) for u in updates[1:-1])
+    messages, sources, question = updates[-1]
+    assert [m["role"] for m in messages][-2:] == ["user", "assistant"] and question == ""
+    assert 'class="cite"' in final_reply(messages) and "goroutines" in final_reply(messages).lower()
+    assert 'class="source"' in sources and "<mark>" in sources
+
+
+def test_chat_endpoint_follow_up_uses_this_sessions_history(served):
+    from gradio_client import Client
+
+    mine, other = Client(served.url, verbose=False), Client(served.url, verbose=False)
+    mine.predict("What is FastAPI?", [], api_name="/chat")
+    messages, sources, _ = mine.predict("Which company runs data science backends on it?", [], api_name="/chat")
+    assert len(messages) == 4
+    assert "Netflix" in final_reply(messages) and "Netflix" in sources
+    fresh, _, _ = other.predict("What is Express.js known for?", [], api_name="/chat")
+    assert len(fresh) == 2  # another session starts empty
+
+
+def test_upload_new_article_then_question_only_it_answers(served, client, tmp_path):
+    from gradio_client import handle_file
+
+    before = client.predict(ZIG_Q, api_name="/ask")
+    assert all(c["source"] != "zap-zig.md" for c in before["citations"])
+    path = tmp_path / "zap-zig.md"
+    path.write_text(ZIG_ARTICLE, encoding="utf-8")
+    result, status, _choices, cleared = client.predict([handle_file(str(path))], api_name="/upload")
+    assert "✓ zap-zig.md: saved as zap-zig.md" in result and "1 added" in result
+    assert "6 articles" in status and not cleared
+    assert (served.corpus / "zap-zig.md").read_text(encoding="utf-8") == ZIG_ARTICLE
+    after = client.predict(ZIG_Q, api_name="/ask")
+    assert not after["refused"] and "Zap" in after["answer"]
+    assert after["citations"][0]["source"] == "zap-zig.md"
+
+
+def test_upload_traversal_name_and_binary_file_are_refused_and_index_still_answers(served, client, tmp_path):
+    import httpx
+    from gradio_client import handle_file
+
+    before = {p.relative_to(served.root).as_posix() for p in served.root.rglob("*") if "data" not in p.parts}
+    # a raw multipart upload whose file name climbs out of the folder
+    response = httpx.post(
+        served.url + "gradio_api/upload",
+        files=[("files", ("../../x.md", b"---\ntitle: Escape\n---\n\nThis must not land outside the corpus.\n", "text/markdown"))],
+    )
+    response.raise_for_status()
+    [uploaded] = response.json()
+    binary = tmp_path / "photo.md"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    result, _status, _choices, _ = client.predict(
+        [{"path": uploaded, "orig_name": "../../x.md", "meta": {"_type": "gradio.FileData"}}, handle_file(str(binary))],
+        api_name="/upload",
+    )
+    assert "photo.md: binary file, not text; refused" in result
+    after = {p.relative_to(served.root).as_posix() for p in served.root.rglob("*") if "data" not in p.parts}
+    assert after - before <= {"corpus/x.md"}  # Gradio keeps only the base name; nothing outside the corpus
+    for up in (served.root.parent, served.root.parent.parent):
+        assert not (up / "x.md").exists()
+    answer = client.predict(RUST_Q, api_name="/ask")
+    assert not answer["refused"] and answer["citations"]
+
+
+@pytest.mark.browser
+def test_page_in_headless_chromium_streams_answer_and_shows_sources(served, tmp_path_factory):
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (install Debian packages chromium and chromium-driver: `make browser`)"
+        print(f"SKIP: {reason}", file=sys.stderr)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    shot = tmp_path_factory.mktemp("browser") / "ui.png"
+    outside: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 900})
+            page.on("request", lambda r: outside.append(r.url) if r.url.startswith("http") and not r.url.startswith(served.url) else None)
+            page.goto(served.url)
+            box = page.locator("#question textarea")
+            box.wait_for(timeout=30_000)
+            assert "articles" in page.inner_text("#status")
+            # record every state the answer bubble passes through
+            page.evaluate(
+                """() => { window.seen = new Set();
+                new MutationObserver(() => document.querySelectorAll('#chat .reply')
+                    .forEach(e => e.classList.forEach(c => window.seen.add(c))))
+                .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+            )
+            box.fill(RUST_Q)
+            box.press("Enter")
+            page.wait_for_selector("#chat .reply.answer:not(.streaming)", timeout=60_000)
+            page.wait_for_selector("#sources .source mark", timeout=10_000)
+            seen = set(page.evaluate("() => [...window.seen]"))
+            assert "pending" in seen and "answer" in seen
+            assert "Actix" in page.inner_text("#chat .reply.answer")
+            assert "Selecting Your 2026 Backend Foundation" in page.inner_text("#sources")
+            assert page.locator("#sources .source").count() >= 1
+            page.locator("#chat a.cite").first.click()
+            assert page.url.endswith("#source-1")
+            time.sleep(0.3)  # let the highlight settle
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    print(f"screenshot: {shot}", file=sys.stderr)
+    assert shot.stat().st_size > 20_000
+    assert outside == []  # the page reaches nothing but the app itself
