@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from corpus.chunking import chunk_article
+from corpus.errors import IndexStateError
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
@@ -104,6 +105,8 @@ class Indexer:
         self._step("start")
         self.store.drop_stale()  # what a killed run left behind
         stored = {} if rebuild else self.store.articles()
+        if not rebuild:
+            self._check_dimension()
         the_plan = plan(articles, stored)
         embedded = 0
         if rebuild or the_plan.changed:
@@ -133,6 +136,16 @@ class Indexer:
             embedded=embedded,
             seconds=time.perf_counter() - started,
         )
+
+    def _check_dimension(self) -> None:
+        stored = self.store.stored_dimension
+        if stored:
+            made = len(self.embedder.embed_query("dimension probe"))
+            if made != stored:
+                raise IndexStateError(
+                    f"the index holds {stored}-dimensional vectors but the model makes {made}; "
+                    "run `assistant index --rebuild`"
+                )
 
     def _embed_into_store(self, store: ChromaStore, chunks: list[Chunk], progress: Progress | None) -> int:
         # Sorting by length keeps padding low inside a batch; batches go straight to the
