@@ -153,6 +153,26 @@ def test_upload_traversal_name_and_binary_file_are_refused_and_index_still_answe
     assert not answer["refused"] and answer["citations"]
 
 
+def test_launch_with_auth_settings_refuses_clients_without_credentials(served):
+    import httpx
+    from gradio_client import Client
+
+    from assistant.settings import Settings
+    from ui.app import build_app, launch_options
+
+    settings = Settings(host="127.0.0.1", port=free_port(), auth=("alice", "pw"))
+    app = build_app(served.assistant)
+    app.launch(prevent_thread_lock=True, quiet=True, **launch_options(settings))
+    url = f"http://127.0.0.1:{settings.port}/"
+    try:
+        assert httpx.get(url + "gradio_api/info").status_code == 401
+        assert httpx.post(url + "gradio_api/upload", files=[("files", ("a.md", b"x"))]).status_code == 401
+        answer = Client(url, auth=("alice", "pw"), verbose=False).predict(RUST_Q, api_name="/ask")
+        assert answer["citations"]
+    finally:
+        app.close()
+
+
 @pytest.mark.browser
 def test_page_in_headless_chromium_streams_answer_and_shows_sources(served, tmp_path_factory):
     if not CHROMIUM.exists():
