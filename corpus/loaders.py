@@ -8,7 +8,9 @@ one-line warnings and goes on with the rest.
 
 from __future__ import annotations
 
+import codecs
 import io
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -37,6 +39,11 @@ class CorpusLoad:
 
 
 def _decode(data: bytes, name: str) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ArticleError(f"{name}: damaged UTF-16 text; skipped — re-save it as UTF-8") from None
     if b"\x00" in data[:8192]:
         raise ArticleError(f"{name}: binary file, not text; skipped")
     try:
@@ -46,8 +53,13 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def _str_or_none(value: object) -> str | None:
-    if value is None:
+    if value is None or isinstance(value, dict):
         return None
+    if isinstance(value, (list, tuple)):
+        # a list of plain values reads as one ("a, b"); anything nested (YAML alias bombs) is dropped
+        if not all(isinstance(v, (str, int, float, bool)) or v is None for v in value):
+            return None
+        value = ", ".join(str(v) for v in value if v is not None)
     text = str(value).strip()
     return text or None
 
@@ -82,12 +94,17 @@ def _read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str | None]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    log = logging.getLogger("pypdf")
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # the one-line warning below says it; no pypdf chatter
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
         info = reader.metadata or {}
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError, ZeroDivisionError) as exc:
         raise ArticleError(f"{name}: unreadable PDF ({exc.__class__.__name__}); skipped") from None
+    finally:
+        log.setLevel(level)
     raw = "\n\n".join(pages)
     if not raw.strip():
         raise ArticleError(f"{name}: PDF has no extractable text (scanned?); skipped")
@@ -146,6 +163,19 @@ def iter_article_files(root: Path) -> list[Path]:
     return found
 
 
+def _outside_folder_links(root: Path) -> list[str]:
+    """Corpus-relative names of symlinked folders that lead outside ``root`` (never followed)."""
+    found = []
+    real_root = root.resolve()
+    for dirpath, dirnames, _ in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
+        for d in dirnames:
+            link = Path(dirpath) / d
+            if link.is_symlink() and not link.resolve().is_relative_to(real_root):
+                found.append(link.relative_to(root).as_posix())
+    return found
+
+
 def load_article(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     """Read one article file. Raises ``ArticleError`` naming the file when it cannot be used."""
     source = path.relative_to(root).as_posix()
@@ -154,6 +184,8 @@ def load_article(path: Path, root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         if not target.is_relative_to(root.resolve()):
             raise ArticleError(f"{source}: symlink points outside the corpus folder; skipped")
     try:
+        if not path.is_file():
+            raise ArticleError(f"{source}: not a regular file; skipped")
         size = path.stat().st_size
         if size > max_bytes:
             raise ArticleError(f"{source}: {size:,} bytes is over the {max_bytes:,}-byte limit; skipped")
@@ -171,11 +203,17 @@ def load_corpus(root: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES
     articles: list[Article] = []
     warnings: list[str] = []
     seen: dict[str, str] = {}
+    for folder in _outside_folder_links(root):
+        warnings.append(f"{folder}/: symlink points outside the corpus folder; skipped")
     for path in iter_article_files(root):
         try:
             article = load_article(path, root, max_bytes)
         except ArticleError as exc:
-            warnings.append(str(exc))
+            warnings.append(" ".join(str(exc).split()))  # one line, whatever the file name holds
+            continue
+        except Exception as exc:  # noqa: BLE001 - a parser choked: one bad file never stops the rest
+            name = " ".join(path.relative_to(root).as_posix().split())
+            warnings.append(f"{name}: cannot be parsed ({exc.__class__.__name__}); skipped")
             continue
         key = article.text.strip()
         if key in seen:
