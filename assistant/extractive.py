@@ -24,6 +24,7 @@ from index.keyword import tokenize_query
 __all__ = ["ExtractiveEngine", "NOT_COVERED", "Candidate", "select_sentences"]
 
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
+_ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
 _PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such)\b", re.I)
 
 
@@ -108,7 +109,8 @@ class ExtractiveEngine:
         for c in chosen:
             first_seen.setdefault(c.passage, len(first_seen) + 1)
         chosen.sort(key=lambda c: (first_seen[c.passage], c.position))
-        parts = [attach_citation(c.text, first_seen[c.passage]) for c in chosen]
+        # an article's own "[n]" markers are data, not citations: only the engine's reach the answer
+        parts = [attach_citation(_ARTICLE_MARKER.sub("", c.text), first_seen[c.passage]) for c in chosen]
         citations = tuple(
             Citation(
                 n=n,
