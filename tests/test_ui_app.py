@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-RUST_Q = "Which Rust framework hits a million requests per second?"
+GO_Q = "What are Go's goroutines good for?"
 ZIG_ARTICLE = """---
 title: "Zig on the server"
 publisher: "Systems Weekly"
@@ -78,15 +78,15 @@ def final_reply(messages: list[dict]) -> str:
 
 
 def test_ask_endpoint_returns_the_cli_json_with_citations(served, client):
-    result = client.predict(RUST_Q, api_name="/ask")
+    result = client.predict(GO_Q, api_name="/ask")
     assert list(result) == ["question", "answer", "refused", "citations"]
-    assert not result["refused"] and "Actix" in result["answer"]
+    assert not result["refused"] and "goroutines" in result["answer"].lower()
     assert result["citations"] and {"n", "title", "source", "text", "score"} <= set(result["citations"][0])
-    assert result == served.assistant.ask(RUST_Q).to_dict()
+    assert result == served.assistant.ask(GO_Q).to_dict()
 
 
 def test_chat_endpoint_streams_updates_then_cited_answer_and_sources(client):
-    job = client.submit("What are Go's goroutines good for?", [], api_name="/chat")
+    job = client.submit(GO_Q, [], api_name="/chat")
     job.result(timeout=120)
     updates = job.outputs()
     assert len(updates) >= 3
@@ -149,7 +149,7 @@ def test_upload_traversal_name_and_binary_file_are_refused_and_index_still_answe
     assert after - before <= {"corpus/x.md"}  # Gradio keeps only the base name; nothing outside the corpus
     for up in (served.root.parent, served.root.parent.parent):
         assert not (up / "x.md").exists()
-    answer = client.predict(RUST_Q, api_name="/ask")
+    answer = client.predict(GO_Q, api_name="/ask")
     assert not answer["refused"] and answer["citations"]
 
 
@@ -167,7 +167,7 @@ def test_launch_with_auth_settings_refuses_clients_without_credentials(served):
     try:
         assert httpx.get(url + "gradio_api/info").status_code == 401
         assert httpx.post(url + "gradio_api/upload", files=[("files", ("a.md", b"x"))]).status_code == 401
-        answer = Client(url, auth=("alice", "pw"), verbose=False).predict(RUST_Q, api_name="/ask")
+        answer = Client(url, auth=("alice", "pw"), verbose=False).predict(GO_Q, api_name="/ask")
         assert answer["citations"]
     finally:
         app.close()
@@ -181,6 +181,8 @@ def test_page_in_headless_chromium_streams_answer_and_shows_sources(served, tmp_
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    expected = served.assistant.ask(GO_Q)
+    assert expected.citations
     shot = tmp_path_factory.mktemp("browser") / "ui.png"
     outside: list[str] = []
     with sync_playwright() as p:
@@ -199,15 +201,15 @@ def test_page_in_headless_chromium_streams_answer_and_shows_sources(served, tmp_
                     .forEach(e => e.classList.forEach(c => window.seen.add(c))))
                 .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
             )
-            box.fill(RUST_Q)
+            box.fill(GO_Q)
             box.press("Enter")
             page.wait_for_selector("#chat .reply.answer:not(.streaming)", timeout=60_000)
             page.wait_for_selector("#sources .source mark", timeout=10_000)
             seen = set(page.evaluate("() => [...window.seen]"))
             assert "pending" in seen and "answer" in seen
-            assert "Actix" in page.inner_text("#chat .reply.answer")
-            assert "Selecting Your 2026 Backend Foundation" in page.inner_text("#sources")
-            assert page.locator("#sources .source").count() >= 1
+            assert "goroutines" in page.inner_text("#chat .reply.answer").lower()
+            assert page.locator("#sources .source").count() == len(expected.citations)
+            assert expected.citations[0].title in page.inner_text("#source-1")
             page.locator("#chat a.cite").first.click()
             assert page.url.endswith("#source-1")
             time.sleep(0.3)  # let the highlight settle

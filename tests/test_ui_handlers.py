@@ -10,11 +10,16 @@ from ui import handlers
 RUST_Q = "Which Rust framework hits a million requests per second?"
 
 
-@pytest.fixture
-def assistant(tiny_corpus, settings_for, fake_embedder):
-    a = Assistant.from_settings(settings_for(tiny_corpus), embedder=fake_embedder)
+def indexed(corpus, settings_for, embedder, min_relevance):
+    # the fake embedder's cosines mean little: these tests set the relevance gate themselves
+    a = Assistant.from_settings(settings_for(corpus, min_relevance=min_relevance), embedder=embedder)
     a.index()
     return a
+
+
+@pytest.fixture
+def assistant(tiny_corpus, settings_for, fake_embedder):
+    return indexed(tiny_corpus, settings_for, fake_embedder, 0.0)
 
 
 def test_respond_with_question_streams_pending_then_partial_then_final(assistant):
@@ -51,8 +56,9 @@ def test_respond_with_follow_up_uses_history(assistant, monkeypatch):
     assert seen["history"] == (("What is Go good for?", "Concurrency [1]."),)
 
 
-def test_respond_with_unrelated_question_shows_refusal_without_sources(assistant):
-    final = list(handlers.respond(assistant, "Who won the football world cup?", [], []))[-1]
+def test_respond_with_refused_question_shows_refusal_without_sources(tiny_corpus, settings_for, fake_embedder):
+    strict = indexed(tiny_corpus, settings_for, fake_embedder, 1.5)  # no passage is relevant enough
+    final = list(handlers.respond(strict, "Who won the football world cup?", [], []))[-1]
     assert final.answer.refused
     assert "refusal" in final.messages[-1]["content"]
     assert "No sources" in final.sources and 'class="source"' not in final.sources

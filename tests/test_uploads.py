@@ -118,7 +118,7 @@ def test_save_article_through_symlinked_name_does_not_follow_it(tmp_path):
 def test_add_articles_indexes_saved_files_and_reports_refused(tiny_corpus, settings_for, fake_embedder):
     from assistant.core import Assistant
 
-    assistant = Assistant.from_settings(settings_for(tiny_corpus), embedder=fake_embedder)
+    assistant = Assistant.from_settings(settings_for(tiny_corpus, min_relevance=0.0), embedder=fake_embedder)
     assistant.index()
     before = assistant.status()["chunks"]
     steps: list[tuple[float, str]] = []
@@ -140,10 +140,11 @@ def test_add_articles_indexes_saved_files_and_reports_refused(tiny_corpus, setti
 def test_add_articles_with_only_refused_files_does_not_index(tiny_corpus, settings_for, fake_embedder):
     from assistant.core import Assistant
 
-    assistant = Assistant.from_settings(settings_for(tiny_corpus), embedder=fake_embedder)
+    assistant = Assistant.from_settings(settings_for(tiny_corpus, min_relevance=0.0), embedder=fake_embedder)
     assistant.index()
     calls = len(fake_embedder.calls)
     report = add_articles(assistant, [("photo.md", b"\x00binary")])
     assert report.saved == () and report.index is None
     assert len(fake_embedder.calls) == calls
-    assert not assistant.ask("Which Rust framework hits a million requests per second?").refused
+    answer = assistant.ask("Which Rust framework hits a million requests per second?")
+    assert answer.citations and answer.citations[0].source == "rust.md"

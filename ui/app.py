@@ -54,7 +54,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                     allow_tags=False,
                     feedback_options=None,
                     group_consecutive_messages=False,
-                    buttons=["copy"],
+                    buttons=[],  # a copy button would copy the markup, not the answer
                 )
                 question = gr.Textbox(
                     show_label=False,
