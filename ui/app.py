@@ -124,7 +124,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
         files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload")
-        app.load(refresh, None, [status, selected], api_visibility="private")
+        app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden")
         gr.api(ask_api, api_name="ask")
     return app
 
