@@ -160,13 +160,23 @@ def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
 
 @cli.command("eval")
 @_common
-@click.option("--questions", "questions", type=click.Path(dir_okay=False), required=True, help="Question set (JSON lines).")
+@click.option("--questions", "questions", type=click.Path(dir_okay=False), default=None, help="Question set (JSON lines).")
+@click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10.")
+@click.option("--beir-mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True, help="With --beir: which retrieval to measure.")
 @click.option("--k", "k", type=int, default=5, show_default=True, help="Cut-off for hit@k and MRR.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def eval_cmd(settings: Settings, questions: str, k: int, as_json: bool) -> None:
-    """Measure retrieval and answers on a question set."""
+def eval_cmd(settings: Settings, questions: str | None, beir_dir: str | None, beir_mode: str, k: int, as_json: bool) -> None:
+    """Measure retrieval and answers on a question set, or retrieval on a BEIR folder."""
     from assistant.evaluation import load_questions, run_eval
 
+    if bool(questions) == bool(beir_dir):
+        raise click.UsageError("give either --questions FILE or --beir DIR")
+    if beir_dir:
+        from assistant.beir import BeirParams, run_beir
+
+        beir = run_beir(settings, beir_dir, BeirParams(mode=beir_mode), progress=_progress_bar(not as_json and sys.stderr.isatty()))
+        click.echo(json.dumps(beir.to_dict()) if as_json else "\n".join(beir.lines()))
+        return
     items = load_questions(questions)
     report = run_eval(_assistant(settings), items, k=k)
     if as_json:

@@ -1,0 +1,273 @@
+"""Evaluation on a BEIR-format folder: ``corpus.jsonl``, ``queries.jsonl``, ``qrels.tsv``.
+
+The corpus is indexed by the normal pipeline (chunking, embedding, Chroma, BM25) into its own
+collection, named from a hash of the corpus file and the chunking, so an unchanged corpus is
+reused (the incremental indexer embeds nothing) and a changed one never mixes with another.
+Retrieval is the hybrid retriever's two sides — dense (Chroma) and keyword (BM25) — over
+chunks; a document's score on each side is its best chunk's (documents longer than the model's
+256 tokens are indexed as several chunks), and the two document rankings are fused. Metrics are
+computed by ``ranx``: nDCG@10, Recall@100 and MRR@10.
+
+The parameters here (``BeirParams``) are tuned for BEIR on SciFact's train queries and passed
+to the retriever explicitly; the assistant's own defaults in ``Settings`` are left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from assistant.fusion import convex_fusion, weighted_rrf
+from assistant.settings import Settings
+from corpus.errors import AssistantError
+from corpus.models import Article, Chunk
+
+__all__ = ["BeirSet", "BeirParams", "BeirReport", "load_beir", "beir_collection_name", "doc_scores", "fuse_docs", "evaluate_run", "run_beir"]
+
+MODES = ("hybrid", "dense", "keyword")
+
+
+@dataclass(frozen=True)
+class BeirSet:
+    """A BEIR folder read into memory: documents as ``Article``s (``source`` = document id)."""
+
+    name: str
+    articles: tuple[Article, ...] = field(repr=False)
+    queries: dict[str, str] = field(repr=False)
+    qrels: dict[str, dict[str, int]] = field(repr=False)
+    corpus_hash: str = ""
+
+
+@dataclass(frozen=True)
+class BeirParams:
+    """Retrieval for document-level relevance; tuned on SciFact train (see README)."""
+
+    chunk_max_chars: int = 800
+    chunk_overlap_chars: int = 200
+    candidates: int = 300  # chunks taken from each side before grouping them by document
+    depth: int = 100  # documents ranked per query (Recall@100 needs 100)
+    fusion: str = "rrf"
+    dense_weight: float = 0.5
+    rrf_k: int = 60
+    mode: str = "hybrid"
+
+    def validated(self) -> BeirParams:
+        if self.mode not in MODES:
+            raise AssistantError(f"mode must be one of {', '.join(MODES)}. Currently, mode is {self.mode!r}")
+        if self.fusion not in ("rrf", "convex"):
+            raise AssistantError(f"fusion must be 'rrf' or 'convex'. Currently, fusion is {self.fusion!r}")
+        if self.depth < 1 or self.candidates < 1:
+            raise AssistantError(f"depth and candidates must be positive. Currently, they are {self.depth} and {self.candidates}")
+        return self
+
+
+@dataclass(frozen=True)
+class BeirReport:
+    name: str
+    mode: str
+    metrics: dict[str, float]
+    queries: int
+    documents: int
+    chunks: int
+    embedded: int
+    index_seconds: float
+    search_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ndcg@10": round(self.metrics["ndcg@10"], 4),
+            "recall@100": round(self.metrics["recall@100"], 4),
+            "mrr@10": round(self.metrics["mrr@10"], 4),
+            "queries": self.queries,
+            "mode": self.mode,
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "embedded": self.embedded,
+            "index_seconds": round(self.index_seconds, 2),
+            "search_seconds": round(self.search_seconds, 2),
+        }
+
+    def lines(self) -> list[str]:
+        m = self.metrics
+        return [
+            f"{self.name}: {self.queries} queries, {self.documents} documents ({self.chunks} chunks, {self.embedded} embedded now), {self.mode}",
+            f"nDCG@10:    {m['ndcg@10']:.4f}",
+            f"Recall@100: {m['recall@100']:.4f}",
+            f"MRR@10:     {m['mrr@10']:.4f}",
+        ]
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"cannot read {path}: {exc.strerror}") from None
+    out = []
+    for no, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            obj["_id"] = str(obj["_id"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AssistantError(f"{path}:{no}: not a BEIR record ({exc.__class__.__name__})") from None
+        out.append(obj)
+    return out
+
+
+def _qrels(path: Path) -> dict[str, dict[str, int]]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise AssistantError(f"cannot read {path}: {exc.strerror}") from None
+    qrels: dict[str, dict[str, int]] = {}
+    for no, line in enumerate(lines, start=1):
+        parts = line.rstrip("\n").split("\t")
+        if not line.strip() or (no == 1 and parts[0] == "query-id"):
+            continue
+        if len(parts) < 3:
+            raise AssistantError(f"{path}:{no}: expected query-id, corpus-id and score separated by tabs")
+        try:
+            score = int(float(parts[2]))
+        except ValueError:
+            raise AssistantError(f"{path}:{no}: score {parts[2]!r} is not a number") from None
+        qrels.setdefault(parts[0], {})[parts[1]] = score
+    return qrels
+
+
+def load_beir(folder: str | Path) -> BeirSet:
+    """Read a BEIR folder; ``qrels.tsv`` or the standard ``qrels/test.tsv``. Only queries that
+    have judgements are kept."""
+    folder = Path(folder)
+    corpus_path = folder / "corpus.jsonl"
+    qrels_path = folder / "qrels.tsv"
+    if not qrels_path.exists() and (folder / "qrels" / "test.tsv").exists():
+        qrels_path = folder / "qrels" / "test.tsv"
+    for path in (corpus_path, folder / "queries.jsonl", qrels_path):
+        if not path.exists():
+            raise AssistantError(f"{folder} is not a BEIR folder: {path.name} is missing")
+    docs = _jsonl(corpus_path)
+    articles = tuple(
+        Article(source=d["_id"], title=str(d.get("title") or "").strip(), text=str(d.get("text") or "").strip())
+        for d in docs
+    )
+    qrels = _qrels(qrels_path)
+    queries = {q["_id"]: str(q.get("text", "")) for q in _jsonl(folder / "queries.jsonl") if q["_id"] in qrels}
+    qrels = {q: rel for q, rel in qrels.items() if q in queries}
+    if not queries:
+        raise AssistantError(f"{folder}: no query has relevance judgements in {qrels_path.name}")
+    digest = hashlib.sha256(corpus_path.read_bytes()).hexdigest()
+    return BeirSet(folder.resolve().name, articles, queries, qrels, digest)
+
+
+def beir_collection_name(data: BeirSet, params: BeirParams, model: str) -> str:
+    """The collection for this corpus, chunking and model: same inputs, same collection."""
+    key = f"{data.corpus_hash}\x00{params.chunk_max_chars}\x00{params.chunk_overlap_chars}\x00{model}"
+    slug = re.sub(r"[^a-z0-9]+", "-", data.name.lower()).strip("-")[:24] or "set"
+    return f"beir-{slug}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+
+
+# -- scoring (pure) ---------------------------------------------------------------------------
+def doc_scores(hits: Sequence[tuple[Chunk, float]]) -> dict[str, float]:
+    """Chunk hits to document scores: each document scores its best chunk. Pure."""
+    out: dict[str, float] = {}
+    for chunk, score in hits:
+        if chunk.source not in out or score > out[chunk.source]:
+            out[chunk.source] = float(score)
+    return out
+
+
+def _ranking(scores: dict[str, float]) -> list[str]:
+    return sorted(scores, key=lambda d: (-scores[d], d))
+
+
+def fuse_docs(dense: dict[str, float], keyword: dict[str, float], params: BeirParams) -> dict[str, float]:
+    """One document score from the two sides' document scores, per ``params``. Pure."""
+    if params.mode == "dense":
+        return dict(dense)
+    if params.mode == "keyword":
+        return dict(keyword)
+    w = params.dense_weight
+    if params.fusion == "rrf":
+        return weighted_rrf([_ranking(dense), _ranking(keyword)], [w, 1.0 - w], params.rrf_k)
+    return convex_fusion([dense, keyword], [w, 1.0 - w])
+
+
+def evaluate_run(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
+    """nDCG@10, Recall@100 and MRR@10 of ``run`` by ``ranx``; queries without results count 0."""
+    from ranx import Qrels, Run, evaluate
+
+    run = {q: (run.get(q) or {"\x00none": 0.0}) for q in qrels}
+    scores = evaluate(Qrels(qrels), Run(run), ["ndcg@10", "recall@100", "mrr@10"], make_comparable=True)
+    return {k: float(v) for k, v in scores.items()}
+
+
+# -- running --------------------------------------------------------------------------------
+def _top(scores: dict[str, float], n: int) -> dict[str, float]:
+    return {d: scores[d] for d in _ranking(scores)[:n]}
+
+
+def run_beir(
+    settings: Settings,
+    folder: str | Path,
+    params: BeirParams | None = None,
+    embedder: Any = None,
+    progress: Callable[[int, int], None] | None = None,
+    run_out: dict[str, dict[str, float]] | None = None,
+) -> BeirReport:
+    """Index ``folder`` (reusing an unchanged index) and evaluate retrieval on its queries."""
+    from filelock import FileLock, Timeout
+
+    from assistant.factory import build_components, build_embedder
+    from corpus.errors import IndexStateError
+    from index.embedding import DEFAULT_MODEL
+
+    params = (params or BeirParams()).validated()
+    data = load_beir(folder)
+    embedder = embedder or build_embedder(settings)
+    model = str(getattr(embedder, "model_id", None) or DEFAULT_MODEL)
+    # its own data folder: its own embedded Chroma (one writer per folder) and its own lock
+    s = settings.with_(
+        data_dir=settings.data_dir / "beir",
+        collection=beir_collection_name(data, params, model),
+        chunk_max_chars=params.chunk_max_chars,
+        chunk_overlap_chars=params.chunk_overlap_chars,
+    )
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    c = build_components(s, embedder=embedder)
+    try:
+        with FileLock(str(s.lock_path), timeout=600):
+            report = c.indexer.sync(list(data.articles), progress=progress)
+    except Timeout:
+        raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
+    retriever = c.retriever
+    started = time.perf_counter()
+    qids = list(data.queries)
+    vectors = embedder.embed_documents([data.queries[q] for q in qids]) if params.mode != "keyword" else [None] * len(qids)
+    run: dict[str, dict[str, float]] = {}
+    for qid, vector in zip(qids, vectors):
+        text = data.queries[qid]
+        dense = doc_scores(retriever.dense(text, params.candidates, vector=vector)) if params.mode != "keyword" else {}
+        keyword = doc_scores(retriever.keyword.search(text, params.candidates)) if params.mode != "dense" else {}
+        run[qid] = _top(fuse_docs(dense, keyword, params), params.depth)
+    search_seconds = time.perf_counter() - started
+    if run_out is not None:
+        run_out.update(run)
+    return BeirReport(
+        name=data.name,
+        mode=params.mode,
+        metrics=evaluate_run(data.qrels, run),
+        queries=len(qids),
+        documents=len(data.articles),
+        chunks=report.chunks,
+        embedded=report.embedded,
+        index_seconds=report.seconds,
+        search_seconds=search_seconds,
+    )
