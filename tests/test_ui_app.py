@@ -40,6 +40,13 @@ three million open websocket connections on one machine with 16 GB of memory.
 ZIG_Q = "Which Zig web framework kept three million websocket connections open?"
 
 
+def connect(url: str, **kwargs):
+    from gradio_client import Client
+
+    # gradio_client sends telemetry unless told not to, whatever GRADIO_ANALYTICS_ENABLED says
+    return Client(url, verbose=False, analytics_enabled=False, **kwargs)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -68,9 +75,7 @@ def served(real_embedder, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(served):
-    from gradio_client import Client
-
-    return Client(served.url, verbose=False)
+    return connect(served.url)
 
 
 def final_reply(messages: list[dict]) -> str:
@@ -99,9 +104,7 @@ def test_chat_endpoint_streams_updates_then_cited_answer_and_sources(client):
 
 
 def test_chat_endpoint_follow_up_uses_this_sessions_history(served):
-    from gradio_client import Client
-
-    mine, other = Client(served.url, verbose=False), Client(served.url, verbose=False)
+    mine, other = connect(served.url), connect(served.url)
     mine.predict("What is FastAPI?", [], api_name="/chat")
     messages, sources, _ = mine.predict("Which company runs data science backends on it?", [], api_name="/chat")
     assert len(messages) == 4
@@ -155,7 +158,6 @@ def test_upload_traversal_name_and_binary_file_are_refused_and_index_still_answe
 
 def test_launch_with_auth_settings_refuses_clients_without_credentials(served):
     import httpx
-    from gradio_client import Client
 
     from assistant.settings import Settings
     from ui.app import build_app, launch_options
@@ -167,7 +169,7 @@ def test_launch_with_auth_settings_refuses_clients_without_credentials(served):
     try:
         assert httpx.get(url + "gradio_api/info").status_code == 401
         assert httpx.post(url + "gradio_api/upload", files=[("files", ("a.md", b"x"))]).status_code == 401
-        answer = Client(url, auth=("alice", "pw"), verbose=False).predict(GO_Q, api_name="/ask")
+        answer = connect(url, auth=("alice", "pw")).predict(GO_Q, api_name="/ask")
         assert answer["citations"]
     finally:
         app.close()
