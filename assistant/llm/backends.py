@@ -79,8 +79,8 @@ class LlamaCppChat:
                     piece = chunk["choices"][0]["delta"].get("content")
                     if piece:
                         yield piece
-            except (ValueError, RuntimeError) as exc:
-                raise EngineError(f"the local model failed: {exc}") from None
+            except Exception as exc:  # llama.cpp errors of every kind: the model failed
+                raise EngineError(f"the local model failed ({exc.__class__.__name__}: {str(exc)[:200]})") from None
 
 
 class OpenAICompatibleChat:

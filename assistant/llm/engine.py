@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from assistant.citations import attach_citation
@@ -37,6 +38,7 @@ __all__ = ["LLMEngine", "build_llm_engine", "ENGINES"]
 
 ENGINES = ("extractive", "local", "openai")
 _MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
+_FINISHED = re.compile(r"[.!?\]\"”')]\s*$")
 
 
 def _failure_notice(engine: str, error: Exception) -> str:
@@ -81,10 +83,7 @@ class LLMEngine:
         assert answer is not None
         return answer
 
-    def _fallback(self, question: str, query: str, passages: Sequence[Passage], notice: str, **extra: Any) -> Iterator[str | Answer]:
-        from dataclasses import replace
-
-        answer = self.fallback.answer(question, query, passages)
+    def _fallback(self, answer: Answer, notice: str, **extra: Any) -> Iterator[str | Answer]:
         answer = replace(answer, notices=answer.notices + (notice,), **extra)
         yield from _pieces(answer.text)
         yield answer
@@ -93,8 +92,11 @@ class LLMEngine:
         """Verified sentences of the answer as they are generated (joined: ``Answer.text``),
         then the ``Answer``."""
         passages = tuple(passages)
-        if not passages or not self.fallback.relevant(passages):
-            yield Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=passages, engine=self.name)
+        # the extractive engine's relevance gate decides refusals (no LLM call), and its answer
+        # is the fallback
+        base = self.fallback.answer(question, query, passages)
+        if base.refused:
+            yield replace(base, engine=self.name)
             return
         top = list(passages[: self.max_passages])
         verifier = Verifier(top, self.embedder, threshold=self.threshold)
@@ -115,6 +117,8 @@ class LLMEngine:
                 if NOT_IN_ARTICLES in buffer.upper():
                     state.refused = True
                     break
+                if tokens >= self.max_tokens:  # servers that ignore the limit are cut off here
+                    break
                 sentences = split_answer_sentences(buffer)
                 # a sentence is final once the next one has begun with words (not just a marker
                 # that may still belong to it)
@@ -122,12 +126,15 @@ class LLMEngine:
                 while checked < ready:
                     yield from state.add(verifier.check(sentences[checked]))
                     checked += 1
-            else:
-                for done in split_answer_sentences(buffer)[checked:]:
+            if not state.refused:
+                rest = split_answer_sentences(buffer)[checked:]
+                if rest and tokens >= self.max_tokens and not _FINISHED.search(rest[-1]):
+                    rest.pop()  # cut off by the token budget mid-sentence
+                for done in rest:
                     yield from state.add(verifier.check(done))
         except EngineError as exc:
             if not state.shown:
-                yield from self._fallback(question, query, passages, _failure_notice(self.name, exc), checks=tuple(state.checks))
+                yield from self._fallback(base, _failure_notice(self.name, exc), checks=tuple(state.checks))
                 return
             state.notices.append(f"The {self.name} engine stopped early ({exc}); the answer may be incomplete.")
         finally:
@@ -141,7 +148,7 @@ class LLMEngine:
                              engine=self.name, checks=tuple(state.checks), generation=generation)
                 return
             notice = f"The {self.name} engine's answer could not be verified against the passages; this answer comes from the extractive engine."
-            yield from self._fallback(question, query, passages, notice, checks=tuple(state.checks), generation=generation)
+            yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
             return
         yield from state.flush_notes()
         yield Answer(
