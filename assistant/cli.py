@@ -28,6 +28,44 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _engine(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--engine``: which engine answers (applied under ``_common``)."""
+
+    @click.option(
+        "--engine",
+        type=click.Choice(["extractive", "local", "openai"]),
+        default=None,
+        help="Answer engine: extractive (default), local (llama.cpp) or openai (an OpenAI-compatible server) (env ASSISTANT_ENGINE).",
+    )
+    @functools.wraps(fn)
+    def wrapper(settings: Settings, engine: str | None, **kwargs: Any) -> Any:
+        return fn(settings.with_(engine=engine), **kwargs)
+
+    return wrapper
+
+
+def _stream_answer(assistant: Any, question: str, history: tuple[tuple[str, str], ...] = ()) -> Any:
+    """Print the answer text as the engine streams it, then its sources and notices; return it."""
+    shown: list[str] = []
+    answer = None
+    for item in assistant.ask_stream(question, history=history):
+        if isinstance(item, str):
+            click.echo(item, nl=False)
+            sys.stdout.flush()
+            shown.append(item)
+        else:
+            answer = item
+    rendered = _render(answer)
+    if shown and "".join(shown) == answer.text:
+        rendered = rendered[len(answer.text):].lstrip("\n")
+        click.echo()
+    if rendered:
+        click.echo("\n" + rendered if shown else rendered)
+    for notice in answer.notices:
+        click.echo(f"note: {notice}", err=True)
+    return answer
+
+
 def _assistant(settings: Settings) -> Any:
     from assistant.core import Assistant
 
@@ -66,7 +104,21 @@ def cli() -> None:
 @click.option("--check", is_flag=True, help="Only report whether the index matches the corpus (exit 1 when not).")
 def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool) -> None:
     """Index the corpus folder: embed new and changed articles, remove deleted ones."""
-    assistant = _assistant(settings)
+    try:
+        assistant = _assistant(settings)
+    except IndexStateError:
+        if not rebuild or settings.chroma_url:
+            raise
+        from index.store import discard_local_index
+
+        discard_local_index(settings.chroma_path, settings.lock_path)  # unreadable: start afresh
+        assistant = _assistant(settings)
+    if check:
+        result = assistant.check_index()
+        click.echo(result.summary())
+        if not result.ok:
+            sys.exit(1)
+        return
     report = assistant.index(rebuild=rebuild, progress=_progress_bar(not as_json and sys.stderr.isatty()))
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -94,37 +146,32 @@ def _render(answer: Any) -> str:
 
 @cli.command("ask")
 @_common
+@_engine
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
 def ask_cmd(settings: Settings, question: str, as_json: bool) -> None:
     """Answer one QUESTION from the articles, with citations."""
     if not question.strip():
         raise AssistantError("the question is empty; ask something about the articles")
+    if len(question.strip()) > settings.max_question_chars:
+        raise AssistantError(f"the question is too long ({len(question.strip()):,} characters; the limit is {settings.max_question_chars:,})")
+    if settings.engine != "extractive" and not as_json:
+        _stream_answer(_assistant(settings), question)
+        return
     answer = _assistant(settings).ask(question)
     if answer.reason in ("empty_question", "question_too_long"):
         raise AssistantError(answer.text)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else _render(answer))
+    for notice in answer.notices:
+        click.echo(f"note: {notice}", err=True)
 
 
 @cli.command("chat")
 @_common
+@_engine
 def chat_cmd(settings: Settings) -> None:
     """A conversation in the terminal (empty line or Ctrl-D to quit)."""
-    try:
-        assistant = _assistant(settings)
-    except IndexStateError:
-        if not rebuild or settings.chroma_url:
-            raise
-        from index.store import discard_local_index
-
-        discard_local_index(settings.chroma_path, settings.lock_path)  # unreadable: start afresh
-        assistant = _assistant(settings)
-    if check:
-        result = assistant.check_index()
-        click.echo(result.summary())
-        if not result.ok:
-            sys.exit(1)
-        return
+    assistant = _assistant(settings)
     history: list[tuple[str, str]] = []
     click.echo("Ask about the articles. Empty line or Ctrl-D to quit.")
     while True:
@@ -135,14 +182,18 @@ def chat_cmd(settings: Settings) -> None:
             break
         if not question.strip():
             break
-        answer = assistant.ask(question, history=tuple(history))
-        click.echo(_render(answer))
+        if settings.engine != "extractive":
+            answer = _stream_answer(assistant, question, tuple(history))
+        else:
+            answer = assistant.ask(question, history=tuple(history))
+            click.echo(_render(answer))
         click.echo()
         history.append((question, answer.text))
 
 
 @cli.command("ui")
 @_common
+@_engine
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
 def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
@@ -160,6 +211,7 @@ def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
 
 @cli.command("eval")
 @_common
+@_engine
 @click.option("--questions", "questions", type=click.Path(dir_okay=False), default=None, help="Question set (JSON lines).")
 @click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10.")
 @click.option("--beir-mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True, help="With --beir: which retrieval to measure.")
