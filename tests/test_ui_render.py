@@ -42,7 +42,7 @@ def test_answer_html_is_one_markdown_block():
 
 def test_refusal_html_is_styled_apart_and_sources_are_empty():
     refusal = Answer(question="Who won the cup?", text="The articles do not cover this.", refused=True, reason="not_covered")
-    assert 'class="reply refusal"' in render.answer_html(refusal)
+    assert 'class="reply refusal"' in render.answer_html(refusal) and "Not in the articles" in render.answer_html(refusal)
     panel = render.sources_html(refusal)
     assert "No sources" in panel and 'class="source"' not in panel
 
@@ -89,3 +89,8 @@ def test_upload_html_marks_ok_and_refused_lines():
     out = render.upload_html([(True, "a.md: saved as a.md"), (False, "<b>.md: refused")], "Indexed: 1 added")
     assert '<li class="ok">✓ a.md: saved as a.md</li>' in out
     assert '<li class="refused">✗ &lt;b&gt;.md: refused</li>' in out and "Indexed: 1 added" in out
+
+
+def test_refusal_html_for_too_long_question_says_so():
+    refusal = Answer(question="x", text="The question is too long.", refused=True, reason="question_too_long")
+    assert '<span class="refusal-tag">Too long</span>' in render.answer_html(refusal)

@@ -30,12 +30,13 @@ __all__ = [
 ]
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_REFUSAL_TAGS = {"not_covered": "Not in the articles", "empty_question": "Empty question", "question_too_long": "Too long"}
 SOURCES_EMPTY = '<div class="sources-empty">Ask a question: the passages the answer cites appear here.</div>'
 
 
 def _text(text: str) -> str:
     """Escaped text with line breaks kept, on one line of markup."""
-    return "<br>".join(html.escape(line) for line in text.strip().split("\n"))
+    return "<br>".join(html.escape(line) for line in text.split("\n"))
 
 
 def _with_links(text: str, valid: range) -> str:
@@ -43,27 +44,24 @@ def _with_links(text: str, valid: range) -> str:
     out, last = [], 0
     for m in _MARKER.finditer(text):
         before = text[last : m.start()]
-        out.append(_text_keep(before[:-1] if before.endswith(" ") else before))
+        out.append(_text(before[:-1] if before.endswith(" ") else before))
         n = int(m.group(1))
         if n in valid:
             out.append(f'<a class="cite" href="#source-{n}" title="Source {n}">[{n}]</a>')
         else:
             out.append(html.escape(m.group(0)))
         last = m.end()
-    out.append(_text_keep(text[last:]))
+    out.append(_text(text[last:]))
     return "".join(out)
-
-
-def _text_keep(text: str) -> str:
-    return "<br>".join(html.escape(line) for line in text.split("\n"))
 
 
 def answer_html(answer: Answer) -> str:
     """The chat bubble for a finished answer: cited text, or a refusal styled as such."""
     if answer.refused:
-        return f'<div class="reply refusal"><span class="refusal-tag">Not in the articles</span> {_text(answer.text)}</div>'
+        tag = _REFUSAL_TAGS.get(answer.reason or "", "No answer")
+        return f'<div class="reply refusal"><span class="refusal-tag">{tag}</span> {_text(answer.text.strip())}</div>'
     body = _with_links(answer.text.strip(), range(1, len(answer.citations) + 1))
-    notices = "".join(f'<div class="notice">{_text(n)}</div>' for n in answer.notices)
+    notices = "".join(f'<div class="notice">{_text(n.strip())}</div>' for n in answer.notices)
     return f'<div class="reply answer">{body}{notices}</div>'
 
 
@@ -77,7 +75,7 @@ def pending_html() -> str:
 
 
 def error_html(message: str) -> str:
-    return f'<div class="reply error-reply">{_text(message)}</div>'
+    return f'<div class="reply error-reply">{_text(message.strip())}</div>'
 
 
 def quote_spans(text: str, quotes: Iterable[str]) -> list[tuple[int, int]]:
@@ -106,10 +104,10 @@ def passage_html(text: str, quotes: Sequence[str]) -> str:
     """The passage, escaped, with the sentences the answer used in ``<mark>``."""
     out, last = [], 0
     for start, end in quote_spans(text, quotes):
-        out.append(_text_keep(text[last:start]))
-        out.append(f"<mark>{_text_keep(text[start:end])}</mark>")
+        out.append(_text(text[last:start]))
+        out.append(f"<mark>{_text(text[start:end])}</mark>")
         last = end
-    out.append(_text_keep(text[last:]))
+    out.append(_text(text[last:]))
     return "".join(out).strip()
 
 
