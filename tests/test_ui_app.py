@@ -214,6 +214,13 @@ def test_page_in_headless_chromium_streams_answer_and_shows_sources(served, tmp_
             assert expected.citations[0].title in page.inner_text("#source-1")
             page.locator("#chat a.cite").first.click()
             assert page.url.endswith("#source-1")
+            # a second question; then a click on the first answer's [1] brings its sources back
+            box.fill("What is polyglot persistence?")
+            box.press("Enter")
+            page.wait_for_function("document.querySelectorAll('#chat .reply.answer:not(.streaming)').length >= 2", timeout=60_000)
+            page.wait_for_function("document.querySelector('#sources .sources-for').textContent.includes('polyglot')")
+            page.locator("#chat .reply.answer").first.locator("a.cite").first.click()
+            page.wait_for_function("document.querySelector('#sources .sources-for').textContent.includes('goroutines')")
             time.sleep(0.3)  # let the highlight settle
             page.screenshot(path=str(shot))
         finally:

@@ -43,6 +43,21 @@ def test_respond_with_earlier_turns_keeps_them_and_does_not_mutate_inputs(assist
     assert shown == first.messages and pairs == first.history
 
 
+def test_respond_keeps_a_sources_panel_per_message(assistant):
+    first = list(handlers.respond(assistant, RUST_Q, [], []))[-1]
+    second = list(handlers.respond(assistant, "What does Go compile to?", first.messages, first.history, None, first.panels))[-1]
+    assert len(second.panels) == len(second.messages) == 4
+    assert second.panels[:2] == [first.sources, first.sources] and second.panels[2:] == [second.sources, second.sources]
+    assert handlers.panel_for(second.panels, 1) == first.sources
+    assert handlers.panel_for(second.panels, [3, None]) == second.sources
+
+
+def test_panel_for_with_unknown_index_is_none():
+    assert handlers.panel_for(["a", "b"], 2) is None
+    assert handlers.panel_for(["a", "b"], None) is None
+    assert handlers.panel_for([], 0) is None
+
+
 def test_respond_with_follow_up_uses_history(assistant, monkeypatch):
     seen = {}
     real = assistant.ask_stream

@@ -22,6 +22,7 @@ _HEADER = (
     '<div class="app-subtitle">Answers from your articles, every sentence cited. '
     "Click a <span class=\"cite-demo\">[n]</span> to see the passage it comes from.</div></div>"
 )
+_SCROLL_TO_TARGET = "() => { const el = location.hash && document.getElementById(location.hash.slice(1)); if (el) el.scrollIntoView({block: 'nearest'}); }"
 _PLACEHOLDER = "**Ask anything the articles cover.** Follow-up questions keep the context."
 
 
@@ -39,6 +40,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
     with gr.Blocks(title="Article assistant", fill_width=False) as app:
         messages = gr.State([])
         history = gr.State([])
+        panels = gr.State([])  # the sources panel of each message, for clicks on earlier answers
         with gr.Row(equal_height=False, elem_classes="top-row"):
             gr.HTML(_HEADER)
             status = gr.HTML(handlers.status_html(assistant), label="Status", elem_id="status")
@@ -87,15 +89,20 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                     )
                     upload_result = gr.HTML("", label="Upload result", elem_id="upload-result")
 
-        chat_outputs = [chatbot, messages, history, sources, question]
+        chat_inputs = [question, messages, history, selected, panels]
+        chat_outputs = [chatbot, messages, history, sources, question, panels]
 
-        def chat_turn(message: str, shown: list[Any], pairs: list[Any], chosen: list[str] | None):
-            for view in handlers.respond(assistant, message, shown, pairs, chosen):
-                yield view.messages, view.messages, view.history, view.sources, ""
+        def chat_turn(message: str, shown: list[Any], pairs: list[Any], chosen: list[str] | None, earlier: list[str]):
+            for view in handlers.respond(assistant, message, shown, pairs, chosen, earlier):
+                yield view.messages, view.messages, view.history, view.sources, "", view.panels
 
         def clear_chat():
             view = handlers.cleared()
-            return view.messages, view.messages, view.history, view.sources, ""
+            return view.messages, view.messages, view.history, view.sources, "", view.panels
+
+        def show_sources_of(earlier: list[str], evt: gr.SelectData):
+            panel = handlers.panel_for(earlier, evt.index)
+            return gr.skip() if panel is None else panel
 
         def take_example(evt: gr.SelectData) -> str:
             return (evt.value or {}).get("text", "")
@@ -103,6 +110,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         # Gradio reads these annotations to inject event data and to type the API; with
         # postponed annotations it needs the real objects.
         take_example.__annotations__ = {"evt": gr.SelectData, "return": str}
+        show_sources_of.__annotations__ = {"earlier": list, "evt": gr.SelectData}
 
         def add_files(files: list[str] | None, progress=gr.Progress()):
             view = handlers.upload(assistant, files, progress=lambda fraction, text: progress(fraction, desc=text))
@@ -117,9 +125,13 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
 
         ask_api.__annotations__ = {"question": str, "return": dict[str, Any]}
 
-        question.submit(chat_turn, [question, messages, history, selected], chat_outputs, api_name="chat")
+        question.submit(chat_turn, chat_inputs, chat_outputs, api_name="chat")
         chatbot.example_select(take_example, None, question, api_visibility="private").then(
-            chat_turn, [question, messages, history, selected], chat_outputs, api_name="example_chat", api_visibility="private"
+            chat_turn, chat_inputs, chat_outputs, api_name="example_chat", api_visibility="private"
+        )
+        # a click on an earlier answer (or its [n]) shows that answer's sources, then scrolls to [n]
+        chatbot.select(show_sources_of, [panels], sources, api_visibility="private", show_progress="hidden").then(
+            None, None, None, js=_SCROLL_TO_TARGET, api_visibility="private"
         )
         clear.click(clear_chat, None, chat_outputs, api_visibility="private")
         chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")

@@ -25,6 +25,7 @@ __all__ = [
     "SAMPLE_EXAMPLES",
     "respond",
     "cleared",
+    "panel_for",
     "ask_json",
     "article_choices",
     "status_html",
@@ -55,6 +56,7 @@ class ChatView:
     history: list[tuple[str, str]]
     done: bool = True
     answer: Answer | None = field(default=None, repr=False)
+    panels: list[str] = field(default_factory=list, repr=False)  # sources panel per message
 
 
 @dataclass(frozen=True)
@@ -78,19 +80,26 @@ def respond(
     messages: Sequence[Message] | None = None,
     history: Sequence[tuple[str, str]] | None = None,
     sources: Sequence[str] | None = None,
+    panels: Sequence[str] | None = None,
 ) -> Iterator[ChatView]:
     """Ask ``message`` as the next turn; yields the view as the answer streams in.
 
-    ``messages`` and ``history`` are the session's so far (never modified); ``sources``
-    restricts retrieval to those articles (empty = all).
+    ``messages``, ``history`` and ``panels`` (the sources panel of each message) are the
+    session's so far, never modified; ``sources`` restricts retrieval to those articles
+    (empty = all).
     """
     before = list(messages or [])
     pairs = [tuple(p) for p in (history or [])]
+    earlier = (list(panels or []) + [render.SOURCES_EMPTY] * len(before))[: len(before)]
     question = (message or "").strip()
     if not question:
         return
     shown = [*before, _user_message(question)]
-    yield ChatView([*shown, _assistant_message(render.pending_html())], render.SOURCES_EMPTY, list(pairs), done=False)
+
+    def view(reply: str, panel: str = render.SOURCES_EMPTY, turns: list[Any] = pairs, done: bool = False, answer: Answer | None = None) -> ChatView:
+        return ChatView([*shown, _assistant_message(reply)], panel, list(turns), done, answer, [*earlier, panel, panel])
+
+    yield view(render.pending_html())
     text = ""
     try:
         for piece in assistant.ask_stream(question, history=tuple(pairs), sources=list(sources) if sources else None):
@@ -98,14 +107,24 @@ def respond(
                 answer = piece
                 break
             text += piece
-            yield ChatView([*shown, _assistant_message(render.partial_html(text))], render.SOURCES_EMPTY, list(pairs), done=False)
+            yield view(render.partial_html(text))
         else:
             raise AssistantError("the answer stream ended without an answer")
     except AssistantError as exc:
-        yield ChatView([*shown, _assistant_message(render.error_html(f"Sorry — {exc}"))], render.SOURCES_EMPTY, list(pairs))
+        yield view(render.error_html(f"Sorry — {exc}"), done=True)
         return
-    turns = [*pairs, (question, answer.text)]
-    yield ChatView([*shown, _assistant_message(render.answer_html(answer))], render.sources_html(answer), turns, answer=answer)
+    panel = render.sources_html(answer)
+    yield view(render.answer_html(answer), panel, [*pairs, (question, answer.text)], True, answer)
+
+
+def panel_for(panels: Sequence[str], index: Any) -> str | None:
+    """The sources panel of message ``index`` (what a click on an earlier answer shows);
+    None when there is no such message."""
+    while isinstance(index, (list, tuple)) and index:
+        index = index[0]
+    if isinstance(index, int) and 0 <= index < len(panels):
+        return panels[index]
+    return None
 
 
 def cleared() -> ChatView:
