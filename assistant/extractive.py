@@ -10,7 +10,7 @@ followed by ``[n]`` for its passage. When the best passage is not relevant enoug
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +21,7 @@ from corpus.text import sentence_spans
 from index.embedding import Embedder
 from index.keyword import tokenize_query
 
-__all__ = ["ExtractiveEngine", "NOT_COVERED", "Candidate", "select_sentences"]
+__all__ = ["ExtractiveEngine", "NOT_COVERED", "Candidate", "select_sentences", "unknown_names"]
 
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
 _ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
@@ -35,6 +35,12 @@ class Candidate:
     score: float
     tokens: frozenset[str]
     position: int  # sentence number inside its passage
+    start: int = 0  # span inside the passage text
+    end: int = 0
+
+
+def _overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
 def select_sentences(candidates: Sequence[Candidate], question_tokens: frozenset[str], limit: int, max_chars: int = 600, ratio: float = 0.72) -> list[Candidate]:
@@ -51,7 +57,7 @@ def select_sentences(candidates: Sequence[Candidate], question_tokens: frozenset
             new = len((c.tokens & question_tokens) - covered)
             return c.score + 0.08 * new
 
-        rest = [c for c in ranked if c not in chosen and c.text not in {x.text for x in chosen}]
+        rest = [c for c in ranked if not any(_overlaps(c, x) or c.text == x.text for x in chosen)]
         if not rest:
             break
         nxt = max(rest, key=gain)
@@ -63,47 +69,88 @@ def select_sentences(candidates: Sequence[Candidate], question_tokens: frozenset
     return chosen
 
 
+def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
+    """Names in the question (capitalised words past the first, acronyms) that ``known``
+    does not recognise. Pure given ``known``."""
+    words = re.findall(r"[A-Za-z][\w+#.]*", question)
+    out = []
+    for i, word in enumerate(words):
+        word = re.sub(r"(['’]s|[.-])$", "", word)
+        if i == 0 or not word or not word[0].isupper():
+            continue
+        if not known(word):
+            out.append(word)
+    return out
+
+
 class ExtractiveEngine:
+    """Picks, cites and strings together the sentences that answer the question best.
+
+    Relevance gate: the best of (top passage cosine, best sentence cosine) must reach
+    ``min_relevance``; when the question names something the articles never mention
+    (say, "Mojolicious"), it must reach ``min_relevance_unknown`` instead.
+    """
+
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, min_relevance: float = 0.3, max_sentences: int = 3, max_passages: int = 3):
+    def __init__(
+        self,
+        embedder: Embedder,
+        min_relevance: float = 0.39,
+        max_sentences: int = 3,
+        max_passages: int = 5,
+        min_relevance_unknown: float = 0.6,
+        known_term: Callable[[str], bool] | None = None,
+    ):
         self.embedder = embedder
         self.min_relevance = min_relevance
+        self.min_relevance_unknown = min_relevance_unknown
         self.max_sentences = max_sentences
         self.max_passages = max_passages
+        self.known_term = known_term
 
-    def relevant(self, passages: Sequence[Passage]) -> bool:
-        best = max((p.dense_score for p in passages if p.dense_score is not None), default=None)
-        return best is not None and best >= self.min_relevance
+    def _refuse(self, question: str, passages: Sequence[Passage]) -> Answer:
+        return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages), engine=self.name)
 
-    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
-        if not passages or not self.relevant(passages):
-            return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages))
-        top = list(passages[: self.max_passages])
+    def candidates(self, query: str, passages: Sequence[Passage]) -> tuple[list[Candidate], float]:
+        """Scored sentences of the passages, and the best sentence cosine."""
         question_tokens = frozenset(tokenize_query(query))
-        raw: list[tuple[int, int, str]] = []
-        for pi, p in enumerate(top):
+        raw: list[tuple[int, int, int, int, str]] = []
+        for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
             for si, (a, b) in enumerate(spans):
                 sentence = p.text[a:b]
                 if len(sentence) < 25 or len(sentence.split()) < 4:
                     continue
                 if _PRONOUN_START.match(sentence) and si > 0:
-                    pa, _ = spans[si - 1]
-                    sentence = p.text[pa:b]  # keep the sentence its pronoun points back to
-                raw.append((pi, si, sentence.lstrip("- ").strip()))
+                    a = spans[si - 1][0]  # keep the sentence its pronoun points back to
+                raw.append((pi, si, a, b, p.text[a:b].lstrip("- ").strip()))
         if not raw:
-            return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages))
-        vectors = np.asarray(self.embedder.embed_documents([s for _, _, s in raw] + [query]), dtype=np.float32)
+            return [], 0.0
+        vectors = np.asarray(self.embedder.embed_documents([r[4] for r in raw] + [query]), dtype=np.float32)
         qv = vectors[-1]
         sims = vectors[:-1] @ qv / (np.linalg.norm(vectors[:-1], axis=1) * np.linalg.norm(qv) + 1e-9)
-        candidates = []
-        for (pi, si, sentence), sim in zip(raw, sims):
+        out = []
+        for (pi, si, a, b, sentence), sim in zip(raw, sims):
             tokens = frozenset(tokenize_query(sentence))
             overlap = len(tokens & question_tokens) / max(1, len(question_tokens))
-            score = float(sim) + 0.35 * overlap + 0.04 * (len(top) - pi)
-            candidates.append(Candidate(pi, sentence, score, tokens, si))
-        chosen = select_sentences(candidates, question_tokens, self.max_sentences)
+            score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi)
+            out.append(Candidate(pi, sentence, score, tokens, si, a, b))
+        return out, float(sims.max())
+
+    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
+        top = list(passages[: self.max_passages])
+        if not top:
+            return self._refuse(question, passages)
+        candidates, best_sentence = self.candidates(query, top)
+        best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
+        relevance = max(best_sentence, best_passage)
+        threshold = self.min_relevance
+        if self.known_term is not None and unknown_names(question, self.known_term):
+            threshold = max(threshold, self.min_relevance_unknown)
+        if not candidates or relevance < threshold:
+            return self._refuse(question, passages)
+        chosen = select_sentences(candidates, frozenset(tokenize_query(query)), self.max_sentences)
         # present the chosen sentences passage by passage, in reading order
         first_seen: dict[int, int] = {}
         for c in chosen:

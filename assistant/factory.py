@@ -31,7 +31,12 @@ class Components:
 
 def build_embedder(settings: Settings) -> Embedder:
     """The packaged all-MiniLM-L6-v2, loaded once per process."""
-    key = (DEFAULT_MODEL, settings.embed_batch_size)
+    key = (DEFAULT_MODEL, settings.embed_batch_size, settings.embed_backend)
+    if key not in _EMBEDDER_CACHE and settings.embed_backend == "onnx":
+        from index.onnx_embedding import OnnxEmbeddings, build_onnx_model
+
+        path = build_onnx_model(settings.model_cache_dir / "onnx")
+        _EMBEDDER_CACHE[key] = OnnxEmbeddings(path, batch_size=settings.embed_batch_size)
     if key not in _EMBEDDER_CACHE:
         _EMBEDDER_CACHE[key] = load_sentence_transformer_embeddings(batch_size=settings.embed_batch_size)
     return _EMBEDDER_CACHE[key]
@@ -70,4 +75,9 @@ def build_components(settings: Settings, embedder: Embedder | None = None, clien
         from assistant.llm.engine import build_llm_engine
 
         engine = build_llm_engine(settings, embedder, fallback=engine)
-    return Components(settings, embedder, store, keyword, retriever, indexer, engine)
+    components = Components(settings, embedder, store, keyword, retriever, indexer, engine)
+    # the keyword index is swapped when a new index generation is committed: look it up late
+    extractive = getattr(engine, "fallback", None) or engine
+    if isinstance(extractive, ExtractiveEngine):
+        extractive.known_term = lambda word: components.keyword.knows(word)
+    return components

@@ -49,7 +49,7 @@ class Settings:
     # retrieval
     k: int = 5
     candidates: int = 30
-    dense_weight: float = 0.5
+    dense_weight: float = 0.7
     rrf_k: int = 60
     fusion: str = "rrf"
     # answers
@@ -64,10 +64,11 @@ class Settings:
     llm_threads: int | None = None
     llm_context: int = 4096
     model_cache_dir: Path = field(default_factory=default_model_cache_dir)
-    min_relevance: float = 0.3
+    min_relevance: float = 0.39
     max_question_chars: int = 2000
     answer_sentences: int = 3
     embed_batch_size: int = 32
+    embed_backend: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at first use)
     # ui
     host: str = "127.0.0.1"
     port: int = 7860
@@ -84,6 +85,7 @@ class Settings:
             "ASSISTANT_CHROMA_URL": ("chroma_url", str),
             "ASSISTANT_CHROMA_TOKEN": ("chroma_token", str),
             "ASSISTANT_CHROMA_CA": ("chroma_ca", str),
+            "ASSISTANT_EMBED_BACKEND": ("embed_backend", str),
             "ASSISTANT_COLLECTION": ("collection", str),
             "ASSISTANT_ENGINE": ("engine", str),
             "ASSISTANT_LLM_BASE_URL": ("llm_base_url", str),
@@ -118,6 +120,8 @@ class Settings:
             raise AssistantError(f"k must be at least 1. Currently, k is {self.k}")
         if self.candidates < self.k:
             return replace(self, candidates=self.k)
+        if self.embed_backend not in ("torch", "onnx"):
+            raise AssistantError(f"embed_backend must be 'torch' or 'onnx'. Currently, it is {self.embed_backend!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise AssistantError(f"dense_weight must be between 0 and 1. Currently, it is {self.dense_weight}")
         return self

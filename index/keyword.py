@@ -45,10 +45,16 @@ def fingerprint(ids: Iterable[str]) -> str:
     return h.hexdigest()
 
 
+# Words that say how a question is asked, not what it is about.
+_QUESTION_WORDS = ("tell", "say", "says", "said", "named", "among", "according", "article", "articles", "mention", "mentioned")
+
+
 def _tokenize(texts: list[str]) -> list[list[str]]:
     import bm25s
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    stopwords = list(STOPWORDS_EN_PLUS) + list(_QUESTION_WORDS)
+    return bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
 
 
 def tokenize_query(text: str) -> list[str]:
@@ -172,6 +178,24 @@ class KeywordIndex:
         if not tokens:
             return np.zeros(len(self._chunks), dtype=np.float32)
         return np.asarray(self._bm25.get_scores(tokens), dtype=np.float32)
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        """BM25 idf of each token (a token no chunk contains gets the highest idf)."""
+        n = len(self._chunks)
+        out: dict[str, float] = {}
+        for token in set(tokens):
+            df = int(np.count_nonzero(self._bm25.get_scores([token]))) if self._bm25 is not None else 0
+            out[token] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    def knows(self, word: str) -> bool:
+        """True when some chunk contains (the stem of) every content word of ``word``."""
+        tokens = tokenize_query(word)
+        return all(v < self._unseen_idf() for v in self.idf(tokens).values())
+
+    def _unseen_idf(self) -> float:
+        n = len(self._chunks)
+        return float(np.log(1.0 + (n + 0.5) / 0.5)) - 1e-9
 
     def search(self, query: str, n: int, allowed_sources: frozenset[str] | None = None) -> list[tuple[Chunk, float]]:
         """The ``n`` best chunks with a positive BM25 score, best first."""

@@ -1,0 +1,105 @@
+from pathlib import Path
+
+import pytest
+
+from corpus.clean import clean_plain_text, is_clutter
+from corpus.errors import ArticleError
+from corpus.loaders import article_from_bytes, load_corpus, parse_markdown
+from tests.conftest import CORPUS, SHARED
+
+
+def test_parse_markdown_reads_front_matter():
+    body, meta = parse_markdown('---\ntitle: "Go"\npublisher: ACME\ndate: 2026-03-01\n---\n\n## H\n\nText.\n', "go.md")
+    assert meta["title"] == "Go" and meta["publisher"] == "ACME" and meta["date"] == "2026-03-01"
+    assert body == "## H\n\nText.\n"
+
+
+def test_parse_markdown_invalid_front_matter_names_the_file():
+    with pytest.raises(ArticleError, match="bad.md: invalid front matter"):
+        parse_markdown("---\ntitle: [unclosed\n---\nText\n", "bad.md")
+
+
+def test_article_from_bytes_markdown_without_front_matter_uses_h1_title():
+    art = article_from_bytes(b"# My Title\n\nSome text here.\n", "x.md")
+    assert art.title == "My Title" and "My Title" not in art.text
+
+
+def test_article_from_bytes_html_keeps_main_text_drops_menus():
+    html = b"""<html><head><title>Page</title><meta property="og:site_name" content="Pub"></head><body>
+    <nav><a>Home</a><a>Blog</a></nav><header>Site header</header>
+    <article><h1>Real Title</h1><h2>Part</h2><p>The real paragraph.</p><div class="share-buttons">Share</div>
+    <ul><li>item one</li></ul></article><footer>Address 1 Main St</footer></body></html>"""
+    art = article_from_bytes(html, "p.html")
+    assert art.title == "Real Title" and art.publisher == "Pub"
+    assert "## Part" in art.text and "The real paragraph." in art.text and "- item one" in art.text
+    for junk in ("Home", "Site header", "Share", "Main St"):
+        assert junk not in art.text
+
+
+def test_article_from_bytes_pdf_extracts_text(tmp_path: Path):
+    pdf = _tiny_pdf("Serverless platforms scale on demand.")
+    art = article_from_bytes(pdf, "s.pdf")
+    assert "Serverless platforms scale on demand." in art.text
+
+
+def _tiny_pdf(text: str) -> bytes:
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(content)).encode() + b" >>\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = b"%PDF-1.4\n"
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("empty.md", b"", "empty file"),
+        ("bin.txt", b"\x00\x01\x02binary", "binary file"),
+        ("latin.txt", "caf\xe9 cr\xe8me".encode("latin-1"), "not UTF-8"),
+        ("fake.pdf", b"not a pdf", "not a PDF"),
+    ],
+)
+def test_load_corpus_bad_file_warns_and_keeps_the_rest(tmp_path: Path, name: str, data: bytes, message: str):
+    (tmp_path / "good.md").write_text("---\ntitle: Good\n---\n\nGood text here.\n")
+    (tmp_path / name).write_bytes(data)
+    loaded = load_corpus(tmp_path)
+    assert [a.source for a in loaded.articles] == ["good.md"]
+    assert len(loaded.warnings) == 1 and loaded.warnings[0].startswith(name) and message in loaded.warnings[0]
+    assert "\n" not in loaded.warnings[0]
+
+
+def test_clean_plain_text_removes_site_clutter_keeps_wording():
+    raw = (SHARED / "articles" / "000_c5d6c28813630c4c.txt").read_text()
+    body, title = clean_plain_text(raw)
+    assert title == "Backend Framework Trends That Will Dominate in 2026"
+    for junk in ("Website Logo", "Share", "keyur@eleorex.com", "Related Aricles", "Saskatoon", "Let’s talk"):
+        assert junk not in body
+    assert "## 1. Rise of Lightweight and Fast Frameworks" in body
+    assert "safeguarding against SQL injection attacks." in body
+
+
+def test_is_clutter_keeps_real_sentences():
+    assert is_clutter("Share") and is_clutter("Business Inquiry: someone@example.com")
+    assert not is_clutter("Share your thoughts on Go, which powers tools at Google.")
+
+
+def test_shipped_corpus_has_metadata_and_source_files():
+    loaded = load_corpus(CORPUS)
+    by_title = {a.title: a for a in loaded.articles}
+    guide = by_title["Backend Development Trends: A Complete Guide for 2026"]
+    assert guide.publisher == "Tech AKM" and guide.date == "2026-03"
+    assert all("Related" not in a.text and "Let's Discuss" not in a.text for a in loaded.articles)
+    assert CORPUS.joinpath("best-backend-frameworks-2026.md").read_text().count("source_file:") == 1
