@@ -87,9 +87,9 @@ def _expected_ids(corpus: Path, settings: Settings) -> set[str]:
     return {c.id for a in articles for c in chunk_article(a, settings.chunk_max_chars, settings.chunk_overlap_chars)}
 
 
-def _committed_ids(settings: Settings) -> set[str]:
+def _committed_ids(settings: Settings, embedder=None) -> set[str]:
     _forget_clients()
-    assistant = Assistant.from_settings(settings, embedder=FakeEmbedder())
+    assistant = Assistant.from_settings(settings, embedder=embedder or FakeEmbedder())
     store = assistant._c.store
     ids = [i for a in store.articles().values() for i in a.chunk_ids]
     assert len(ids) == len(set(ids)), "duplicate chunks in the committed generation"
@@ -382,3 +382,43 @@ def test_status_file_written_atomically(tiny_corpus: Path, tmp_path: Path):
     settings = Settings(corpus_dir=tiny_corpus, data_dir=tmp_path / "data")
     Assistant.from_settings(settings, embedder=FakeEmbedder()).index()
     assert json.loads((settings.data_dir / "last_index.json").read_text())["chunks"] > 0
+
+
+def test_index_cli_killed_mid_embedding_with_real_model_keeps_old_index(tmp_path: Path, real_embedder, capsys):
+    """`assistant index --rebuild` (real model, real CLI) is SIGKILLed once its new generation
+    holds some but not all chunks; the committed index stays whole and the next run cleans up."""
+    import shutil
+
+    from index.store import make_client
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(REPO / "corpus" / "articles", corpus)
+    settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
+    Assistant.from_settings(settings, embedder=real_embedder).index()
+    old = _committed_ids(settings, real_embedder)
+    client = make_client(path=str(settings.chroma_path))
+    env = {**os.environ, "ASSISTANT_CORPUS": str(corpus), "ASSISTANT_DATA": str(settings.data_dir)}
+    proc = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--rebuild"], env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    caught = 0
+    deadline = time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any(c.name == "articles.g2" for c in client.list_collections()):
+                caught = client.get_collection("articles.g2").count()
+                if 0 < caught < len(old):
+                    os.kill(proc.pid, signal.SIGKILL)
+                    break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=60)
+    assert 0 < caught < len(old), f"the run was not caught mid-embedding ({caught} of {len(old)} chunks)"
+    assert proc.returncode == -signal.SIGKILL
+    assert _committed_ids(settings, real_embedder) == old
+    _forget_clients()
+    main(["index", "--check", "--corpus", str(corpus), "--data", str(settings.data_dir)])
+    assert "Index matches the corpus: 5 articles" in capsys.readouterr().out
+    report = Assistant.from_settings(settings, embedder=real_embedder).index()
+    assert report.embedded == 0 and _committed_ids(settings, real_embedder) == old
+    assert {c.name for c in make_client(path=str(settings.chroma_path)).list_collections()} == {"articles.g1", "articles.manifest"}
