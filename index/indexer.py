@@ -220,7 +220,12 @@ def open_keyword(store: ChromaStore, like: KeywordIndex) -> KeywordIndex:
     matches and otherwise builds in memory (only the writer saves)."""
     ids = [i for a in store.articles().values() for i in a.chunk_ids]
     keyword = KeywordIndex(like.folder, k1=like.k1, b=like.b)
-    if keyword.load() and keyword.fingerprint == fingerprint(ids):
+    try:
+        loaded = keyword.load()  # the writer may be replacing the saved copy right now
+    except Exception:  # noqa: BLE001 - any damage just means: build it here
+        loaded = False
+    if loaded and keyword.fingerprint == fingerprint(ids):
         return keyword
+    keyword = KeywordIndex(like.folder, k1=like.k1, b=like.b)
     keyword.build(store.all_chunks())
     return keyword

@@ -301,7 +301,8 @@ class ChromaStore:
         highest = max([int(manifest.get("generation", 0))] + [int(n[len(prefix):]) for n in self._physical_names() if n != self.collection_name])
         gen = highest + 1
         writer = ChromaStore(self.client, self.collection_name, self.model_name, self.dimension)
-        writer._collection = self.client.create_collection(
+        writer._collection = self._safe(
+            self.client.create_collection,
             name=f"{prefix}{gen}",
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
