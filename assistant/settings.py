@@ -69,6 +69,7 @@ class Settings:
     answer_sentences: int = 3
     embed_batch_size: int = 32
     embed_backend: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at first use)
+    embed_backend: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at first use)
     # ui
     host: str = "127.0.0.1"
     port: int = 7860
@@ -85,6 +86,7 @@ class Settings:
             "ASSISTANT_CHROMA_URL": ("chroma_url", str),
             "ASSISTANT_CHROMA_TOKEN": ("chroma_token", str),
             "ASSISTANT_CHROMA_CA": ("chroma_ca", str),
+            "ASSISTANT_EMBED_BACKEND": ("embed_backend", str),
             "ASSISTANT_EMBED_BACKEND": ("embed_backend", str),
             "ASSISTANT_COLLECTION": ("collection", str),
             "ASSISTANT_ENGINE": ("engine", str),
@@ -120,6 +122,8 @@ class Settings:
             raise AssistantError(f"k must be at least 1. Currently, k is {self.k}")
         if self.candidates < self.k:
             return replace(self, candidates=self.k)
+        if self.embed_backend not in ("torch", "onnx"):
+            raise AssistantError(f"embed_backend must be 'torch' or 'onnx'. Currently, it is {self.embed_backend!r}")
         if self.embed_backend not in ("torch", "onnx"):
             raise AssistantError(f"embed_backend must be 'torch' or 'onnx'. Currently, it is {self.embed_backend!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
