@@ -3,6 +3,7 @@ driven through gradio_client and through headless Chromium (Playwright)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import sys
@@ -129,29 +130,32 @@ def test_upload_new_article_then_question_only_it_answers(served, client, tmp_pa
     assert after["citations"][0]["source"] == "zap-zig.md"
 
 
-def test_upload_traversal_name_and_binary_file_are_refused_and_index_still_answers(served, client, tmp_path):
+def test_upload_traversal_name_and_binary_file_are_refused_and_index_still_answers(served, client):
     import httpx
-    from gradio_client import handle_file
 
-    before = {p.relative_to(served.root).as_posix() for p in served.root.rglob("*") if "data" not in p.parts}
-    # a raw multipart upload whose file name climbs out of the folder
-    response = httpx.post(
-        served.url + "gradio_api/upload",
-        files=[("files", ("../../x.md", b"---\ntitle: Escape\n---\n\nThis must not land outside the corpus.\n", "text/markdown"))],
-    )
+    def tree() -> set[str]:
+        return {p.relative_to(served.root.parent).as_posix() for p in served.root.parent.rglob("*") if "data" not in p.parts}
+
+    before = tree()
+    content = b"---\ntitle: Escape\n---\n\nThis must not land outside the corpus.\n"
+    # a raw multipart upload, and a file whose name (as sent with it) climbs out of the folder
+    response = httpx.post(served.url + "gradio_api/upload", files=[("files", ("../../x.md", content, "text/markdown"))])
     response.raise_for_status()
     [uploaded] = response.json()
-    binary = tmp_path / "photo.md"
-    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
-    result, _status, _choices, _ = client.predict(
-        [{"path": uploaded, "orig_name": "../../x.md", "meta": {"_type": "gradio.FileData"}}, handle_file(str(binary))],
-        api_name="/upload",
-    )
-    assert "photo.md: binary file, not text; refused" in result
-    after = {p.relative_to(served.root).as_posix() for p in served.root.rglob("*") if "data" not in p.parts}
-    assert after - before <= {"corpus/x.md"}  # Gradio keeps only the base name; nothing outside the corpus
-    for up in (served.root.parent, served.root.parent.parent):
-        assert not (up / "x.md").exists()
+    binary = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+    [binary_uploaded] = httpx.post(served.url + "gradio_api/upload", files=[("files", ("photo.md", binary))]).json()
+    # the REST API directly: gradio_client would rewrite the name to its base name
+    files = [
+        {"path": uploaded, "orig_name": "../../x.md", "meta": {"_type": "gradio.FileData"}},
+        {"path": binary_uploaded, "orig_name": "photo.md", "meta": {"_type": "gradio.FileData"}},
+    ]
+    event = httpx.post(served.url + "gradio_api/call/upload", json={"data": [files]}).json()["event_id"]
+    stream = httpx.get(served.url + f"gradio_api/call/upload/{event}", timeout=60).text
+    assert "event: complete" in stream, stream
+    result = json.loads(stream.split("event: complete\ndata:", 1)[1].strip().splitlines()[0])[0]
+    assert "✗ ../../x.md: a file name must not contain a folder path; refused" in result
+    assert "✗ photo.md: binary file, not text; refused" in result and "Nothing new to index" in result
+    assert tree() == before  # nothing written, inside the corpus or out
     answer = client.predict(GO_Q, api_name="/ask")
     assert not answer["refused"] and answer["citations"]
 

@@ -138,5 +138,13 @@ def test_upload_with_new_and_bad_files_updates_status_and_choices(assistant, tmp
     assert ("Zig in 2026", "zig.md") in view.choices and progress[-1] == 1.0
 
 
+def test_upload_with_name_path_pairs_judges_the_given_name(assistant, tmp_path):
+    path = tmp_path / "x.md"
+    path.write_text("---\ntitle: Escape\n---\n\nNot outside.\n")
+    view = handlers.upload(assistant, [("../../x.md", str(path))])
+    assert "../../x.md: a file name must not contain a folder path; refused" in view.result
+    assert not (assistant.settings.corpus_dir / "x.md").exists()
+
+
 def test_upload_with_no_files_says_so(assistant):
     assert "No files chosen" in handlers.upload(assistant, None).result

@@ -81,7 +81,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                         elem_id="filter",
                     )
                 with gr.Accordion("Add articles", open=False):
-                    files = gr.File(
+                    files = _article_files(gr)(
                         file_count="multiple",
                         file_types=list(SUPPORTED_SUFFIXES),
                         label="Article files: Markdown, text, HTML or PDF",
@@ -139,6 +139,23 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden")
         gr.api(ask_api, api_name="ask")
     return app
+
+
+def _article_files(gr: Any) -> Any:
+    """``gr.File`` that hands the callback ``(name as sent, path)`` pairs, not bare paths, so the
+    upload rules judge the name the client gave (``../../x.md`` is refused, not flattened) and
+    each file gets its own verdict instead of one error for the whole batch."""
+
+    class ArticleFiles(gr.File):
+        is_template = True  # drawn by the frontend as a plain gr.File
+
+        def preprocess(self, payload: Any) -> list[tuple[str, str]] | None:
+            if payload is None:
+                return None
+            items = list(payload) if isinstance(payload, gr.data_classes.ListFiles) else [payload]
+            return [(f.orig_name or Path(f.path).name, f.path) for f in items]
+
+    return ArticleFiles
 
 
 def launch_options(settings: Any = None) -> dict[str, Any]:

@@ -165,7 +165,10 @@ def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def _file_name(item: Any) -> tuple[str, Any]:
-    """``(name, path)`` of an uploaded file as Gradio passes it (a path string)."""
+    """``(name, path)`` of an uploaded file: given as such, or a bare path (its base name)."""
+    if isinstance(item, (tuple, list)):
+        name, path = item
+        return str(name), os.fspath(path)
     path = os.fspath(item)
     return Path(path).name, path
 
@@ -173,7 +176,8 @@ def _file_name(item: Any) -> tuple[str, Any]:
 def upload(
     assistant: Any, files: Sequence[Any] | None, progress: Callable[[float, str], None] | None = None
 ) -> UploadView:
-    """Save and index uploaded files; the per-file outcome, the new status and filter choices."""
+    """Save and index uploaded files (paths, or ``(name, path)`` pairs); the per-file outcome,
+    the new status and the filter choices."""
     items = [_file_name(f) for f in (files or []) if f]
     if not items:
         return UploadView(render.upload_html([], "No files chosen."), status_html(assistant), article_choices(assistant))
