@@ -85,8 +85,9 @@ def test_answer_with_injected_reply_drops_invented_citations(fake_embedder):
 
 def test_answer_with_not_in_articles_refuses(fake_embedder):
     chat = FakeChat("NOT IN THE ARTICLES")
-    answer = _engine(chat, fake_embedder).answer("q", "q", (RUST, GO))
+    pieces, answer = _run(_engine(chat, fake_embedder))
     assert answer.refused and answer.reason == "not_covered" and answer.text == NOT_COVERED and not answer.citations
+    assert "".join(pieces) == NOT_COVERED
 
 
 def test_answer_with_irrelevant_passages_refuses_without_calling_the_model(fake_embedder):

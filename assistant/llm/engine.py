@@ -96,6 +96,7 @@ class LLMEngine:
         # is the fallback
         base = self.fallback.answer(question, query, passages)
         if base.refused:
+            yield from _pieces(base.text)
             yield replace(base, engine=self.name)
             return
         top = list(passages[: self.max_passages])
@@ -144,6 +145,7 @@ class LLMEngine:
         generation = Generation(self.name, first if first is not None else 0.0, tokens, time.perf_counter() - started)
         if not state.shown:
             if state.refused or state.notes:
+                yield from _pieces(NOT_COVERED)
                 yield Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=passages,
                              engine=self.name, checks=tuple(state.checks), generation=generation)
                 return

@@ -88,6 +88,7 @@ def assemble(parts: Sequence[Path], dest: Path, sha256: str = MODEL_SHA256, size
         digest = h.hexdigest()
         if digest != sha256:
             raise ModelFileError(f"assembled model checksum {digest} does not match the expected {sha256}; refusing to use it")
+        tmp.chmod(0o644)
         tmp.replace(dest)
     finally:
         tmp.unlink(missing_ok=True)
