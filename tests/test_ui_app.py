@@ -98,8 +98,11 @@ def test_chat_endpoint_streams_updates_then_cited_answer_and_sources(client):
     assert len(updates) >= 3
     assert "pending" in final_reply(updates[0][0])
     assert any("streaming" in final_reply(u[0]) for u in updates[1:-1])
-    messages, sources, question = updates[-1]
-    assert [m["role"] for m in messages][-2:] == ["user", "assistant"] and question == ""
+    messages, sources, _ = updates[-1]
+    assert [m["role"] for m in messages][-2:] == ["user", "assistant"]
+    # the question box is emptied once as the answer starts, and offers Stop until it ends
+    assert updates[0][2]["value"] == "" and updates[0][2]["stop_btn"] is True
+    assert updates[-1][2]["stop_btn"] is False
     assert 'class="cite"' in final_reply(messages) and "goroutines" in final_reply(messages).lower()
     assert 'class="source"' in sources and "<mark>" in sources
 

@@ -106,6 +106,19 @@ def test_respond_with_empty_index_shows_error_message(tmp_path, settings_for, fa
     assert handlers.article_choices(assistant) == []
 
 
+def test_stopped_with_unfinished_reply_replaces_it_and_keeps_history(assistant):
+    views = list(handlers.respond(assistant, RUST_Q, [], []))
+    streaming = views[1]
+    view = handlers.stopped(streaming.messages, streaming.history, streaming.panels)
+    assert "Stopped before the answer was complete" in view.messages[-1]["content"]
+    assert view.messages[0] == streaming.messages[0] and view.history == [] and len(view.panels) == 2
+
+
+def test_stopped_with_finished_reply_changes_nothing(assistant):
+    final = list(handlers.respond(assistant, RUST_Q, [], []))[-1]
+    assert handlers.stopped(final.messages, final.history, final.panels).messages == final.messages
+
+
 def test_cleared_is_empty():
     view = handlers.cleared()
     assert view.messages == [] and view.history == [] and "Ask a question" in view.sources

@@ -93,8 +93,20 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         chat_outputs = [chatbot, messages, history, sources, question, panels]
 
         def chat_turn(message: str, shown: list[Any], pairs: list[Any], chosen: list[str] | None, earlier: list[str]):
+            first = True
             for view in handlers.respond(assistant, message, shown, pairs, chosen, earlier):
-                yield view.messages, view.messages, view.history, view.sources, "", view.panels
+                # empty the box once (the person may type the next question meanwhile) and
+                # offer Stop while the answer streams
+                if view.done:
+                    box = gr.Textbox(submit_btn="Ask", stop_btn=False)
+                else:
+                    box = gr.Textbox(value="", submit_btn=False, stop_btn=True) if first else gr.skip()
+                first = False
+                yield view.messages, view.messages, view.history, view.sources, box, view.panels
+
+        def stop_chat(shown: list[Any], pairs: list[Any], earlier: list[str]):
+            view = handlers.stopped(shown, pairs, earlier)
+            return view.messages, view.messages, view.history, view.sources, gr.Textbox(submit_btn="Ask", stop_btn=False), view.panels
 
         def clear_chat():
             view = handlers.cleared()
@@ -125,10 +137,11 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
 
         ask_api.__annotations__ = {"question": str, "return": dict[str, Any]}
 
-        question.submit(chat_turn, chat_inputs, chat_outputs, api_name="chat")
-        chatbot.example_select(take_example, None, question, api_visibility="private").then(
+        asked = question.submit(chat_turn, chat_inputs, chat_outputs, api_name="chat")
+        example_asked = chatbot.example_select(take_example, None, question, api_visibility="private").then(
             chat_turn, chat_inputs, chat_outputs, api_name="example_chat", api_visibility="private"
         )
+        question.stop(stop_chat, [messages, history, panels], chat_outputs, cancels=[asked, example_asked], api_visibility="private")
         # a click on an earlier answer (or its [n]) shows that answer's sources, then scrolls to [n]
         chatbot.select(show_sources_of, [panels], sources, api_visibility="private", show_progress="hidden").then(
             None, None, None, js=_SCROLL_TO_TARGET, api_visibility="private"

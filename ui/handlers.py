@@ -25,6 +25,7 @@ __all__ = [
     "SAMPLE_EXAMPLES",
     "respond",
     "cleared",
+    "stopped",
     "panel_for",
     "ask_json",
     "article_choices",
@@ -115,6 +116,17 @@ def respond(
         return
     panel = render.sources_html(answer)
     yield view(render.answer_html(answer), panel, [*pairs, (question, answer.text)], True, answer)
+
+
+def stopped(
+    messages: Sequence[Message] | None, history: Sequence[tuple[str, str]] | None, panels: Sequence[str] | None
+) -> ChatView:
+    """The view after the person stops an answer: an unfinished reply becomes a short notice
+    (its unchecked text is not kept) and the turn stays out of the history."""
+    shown = list(messages or [])
+    if shown and shown[-1].get("role") == "assistant" and render.is_unfinished(str(shown[-1].get("content", ""))):
+        shown[-1] = _assistant_message(render.stopped_html())
+    return ChatView(shown, render.SOURCES_EMPTY, [tuple(p) for p in (history or [])], panels=list(panels or []))
 
 
 def panel_for(panels: Sequence[str], index: Any) -> str | None:

@@ -21,6 +21,8 @@ __all__ = [
     "partial_html",
     "pending_html",
     "error_html",
+    "stopped_html",
+    "is_unfinished",
     "sources_html",
     "passage_html",
     "quote_spans",
@@ -72,6 +74,16 @@ def partial_html(text: str) -> str:
 
 def pending_html() -> str:
     return '<div class="reply pending">Searching the articles…</div>'
+
+
+def stopped_html() -> str:
+    """What replaces an answer stopped half-way: its unchecked part is not kept."""
+    return '<div class="reply stopped">Stopped before the answer was complete.</div>'
+
+
+def is_unfinished(markup: str) -> bool:
+    """True for the bubble of an answer still on its way (pending or streaming)."""
+    return markup.startswith(('<div class="reply pending">', '<div class="reply answer streaming">'))
 
 
 def error_html(message: str) -> str:
