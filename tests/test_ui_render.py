@@ -94,3 +94,16 @@ def test_upload_html_marks_ok_and_refused_lines():
 def test_refusal_html_for_too_long_question_says_so():
     refusal = Answer(question="x", text="The question is too long.", refused=True, reason="question_too_long")
     assert '<span class="refusal-tag">Too long</span>' in render.answer_html(refusal)
+
+
+def test_answer_html_with_sentence_checks_reports_support():
+    from assistant.models import SentenceCheck
+
+    checks = (
+        SentenceCheck("A [1].", "supported", (1,), 1, 0.9),
+        SentenceCheck("B.", "unsupported"),
+        SentenceCheck("Not covered.", "note"),
+    )
+    out = render.answer_html(cited(engine="local", checks=checks))
+    assert "local engine · 1 of 2 generated sentences supported by the passages · 1 without support removed" in out
+    assert "answer-checks" not in render.answer_html(cited())

@@ -64,7 +64,19 @@ def answer_html(answer: Answer) -> str:
         return f'<div class="reply refusal"><span class="refusal-tag">{tag}</span> {_text(answer.text.strip())}</div>'
     body = _with_links(answer.text.strip(), range(1, len(answer.citations) + 1))
     notices = "".join(f'<div class="notice">{_text(n.strip())}</div>' for n in answer.notices)
-    return f'<div class="reply answer">{body}{notices}</div>'
+    return f'<div class="reply answer">{body}{notices}{_checks_line(answer)}</div>'
+
+
+def _checks_line(answer: Answer) -> str:
+    """For generated answers: how many sentences the passages support, and how many were cut."""
+    counted = [c for c in getattr(answer, "checks", ()) if c.status != "note"]
+    if not counted:
+        return ""
+    removed = sum(c.status == "unsupported" for c in counted)
+    line = f"{html.escape(answer.engine)} engine · {len(counted) - removed} of {len(counted)} generated sentences supported by the passages"
+    if removed:
+        line += f" · {removed} without support removed"
+    return f'<div class="answer-checks">{line}</div>'
 
 
 def partial_html(text: str) -> str:
