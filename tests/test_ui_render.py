@@ -107,3 +107,9 @@ def test_answer_html_with_sentence_checks_reports_support():
     out = render.answer_html(cited(engine="local", checks=checks))
     assert "local engine · 1 of 2 generated sentences supported by the passages · 1 without support removed" in out
     assert "answer-checks" not in render.answer_html(cited())
+
+
+def test_pending_html_names_the_chosen_articles():
+    assert "Searching the articles" in render.pending_html()
+    assert "Searching the 1 chosen article…" in render.pending_html(1)
+    assert "Searching the 2 chosen articles…" in render.pending_html(2)

@@ -100,7 +100,7 @@ def respond(
     def view(reply: str, panel: str = render.SOURCES_EMPTY, turns: list[Any] = pairs, done: bool = False, answer: Answer | None = None) -> ChatView:
         return ChatView([*shown, _assistant_message(reply)], panel, list(turns), done, answer, [*earlier, panel, panel])
 
-    yield view(render.pending_html())
+    yield view(render.pending_html(len(sources or ())))
     text = ""
     try:
         for piece in assistant.ask_stream(question, history=tuple(pairs), sources=list(sources) if sources else None):

@@ -84,8 +84,10 @@ def partial_html(text: str) -> str:
     return f'<div class="reply answer streaming">{_with_links(text.strip(), range(1, 100))}<span class="caret"></span></div>'
 
 
-def pending_html() -> str:
-    return '<div class="reply pending">Searching the articles…</div>'
+def pending_html(chosen: int = 0) -> str:
+    """The bubble before the first words: which articles are being searched."""
+    where = f"the {chosen} chosen article{'s' if chosen != 1 else ''}" if chosen else "the articles"
+    return f'<div class="reply pending">Searching {where}…</div>'
 
 
 def stopped_html() -> str:
