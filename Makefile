@@ -41,3 +41,9 @@ test: install browser
 
 clean-index:
 	$(BIN)/assistant index --rebuild
+
+# Speed on SciFact (../shared/bench/scifact): pipeline vs raw encode, re-index, latency, UI start,
+# RSS. BENCH_ARGS="--docs 1000" for a quicker partial run; --json for machine-readable output.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m assistant.bench $(BENCH_ARGS)
