@@ -119,6 +119,17 @@ def test_stopped_with_finished_reply_changes_nothing(assistant):
     assert handlers.stopped(final.messages, final.history, final.panels).messages == final.messages
 
 
+def test_respond_with_failing_assistant_says_so_and_logs(assistant, monkeypatch, caplog):
+    def broken(question, history=(), sources=None):
+        raise RuntimeError("disk on fire")
+        yield  # a generator, like the real one
+
+    monkeypatch.setattr(assistant, "ask_stream", broken)
+    final = list(handlers.respond(assistant, RUST_Q, [], []))[-1]
+    assert final.done and "something went wrong" in final.messages[-1]["content"]
+    assert "disk on fire" not in final.messages[-1]["content"] and "disk on fire" in caplog.text
+
+
 def test_cleared_is_empty():
     view = handlers.cleared()
     assert view.messages == [] and view.history == [] and "Ask a question" in view.sources

@@ -8,6 +8,7 @@ tests call them directly.
 from __future__ import annotations
 
 import html
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 Message = dict[str, Any]
+log = logging.getLogger(__name__)
+UNEXPECTED = "Sorry — something went wrong on the server; the details are in its log."
 
 # Questions the shipped sample articles answer; shown when those articles are indexed.
 SAMPLE_EXAMPLES = (
@@ -113,6 +116,10 @@ def respond(
             raise AssistantError("the answer stream ended without an answer")
     except AssistantError as exc:
         yield view(render.error_html(f"Sorry — {exc}"), done=True)
+        return
+    except Exception:  # a bug must not leave the chat hanging: say so, keep the details in the log
+        log.exception("answering %r failed", question[:200])
+        yield view(render.error_html(UNEXPECTED), done=True)
         return
     panel = render.sources_html(answer)
     yield view(render.answer_html(answer), panel, [*pairs, (question, answer.text)], True, answer)
@@ -193,7 +200,11 @@ def upload(
     items = [_file_name(f) for f in (files or []) if f]
     if not items:
         return UploadView(render.upload_html([], "No files chosen."), status_html(assistant), article_choices(assistant))
-    report = add_articles(assistant, items, progress=progress)
+    try:
+        report = add_articles(assistant, items, progress=progress)
+    except Exception:
+        log.exception("adding %d uploaded files failed", len(items))
+        return UploadView(render.upload_html([], UNEXPECTED), status_html(assistant), article_choices(assistant))
     lines = [(o.ok, o.message) for o in report.outcomes]
     if report.error:
         summary = report.error
