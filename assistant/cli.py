@@ -191,24 +191,6 @@ def chat_cmd(settings: Settings) -> None:
         history.append((question, answer.text))
 
 
-@cli.command("ui")
-@_common
-@_engine
-@click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default 7860).")
-def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
-    """Serve the chat window in the browser.
-
-    Binds 127.0.0.1 unless --host says otherwise; any other address needs a password
-    (env ASSISTANT_AUTH_USER and ASSISTANT_AUTH_PASSWORD).
-    """
-    from ui.app import check_bind, serve
-
-    settings = settings.with_(host=host, port=port)
-    check_bind(settings)  # refuse an unprotected network bind before loading anything
-    serve(_assistant(settings), settings)
-
-
 @cli.command("eval")
 @_common
 @_engine
@@ -238,8 +220,19 @@ def eval_cmd(settings: Settings, questions: str | None, beir_dir: str | None, be
             click.echo(line)
 
 
+def _load_plugins() -> None:
+    """Commands other packages add (entry-point group ``assistant.commands``): the ``ui``
+    package adds ``assistant ui`` this way, so this module never imports the layer above it."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="assistant.commands"):
+        if ep.name not in cli.commands:
+            cli.add_command(ep.load(), ep.name)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
+        _load_plugins()
         cli.main(args=argv, prog_name="assistant", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

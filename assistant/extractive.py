@@ -43,7 +43,14 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.passage == b.passage and a.start < b.end and b.start < a.end
 
 
-def select_sentences(candidates: Sequence[Candidate], question_tokens: frozenset[str], limit: int, max_chars: int = 600, ratio: float = 0.72) -> list[Candidate]:
+def select_sentences(
+    candidates: Sequence[Candidate],
+    question_tokens: frozenset[str],
+    limit: int,
+    max_chars: int = 700,
+    ratio: float = 0.72,
+    new_passage_penalty: float = 0.05,
+) -> list[Candidate]:
     """Greedy choice: the best sentence, then others close to it that add question words. Pure."""
     if not candidates:
         return []
@@ -55,13 +62,14 @@ def select_sentences(candidates: Sequence[Candidate], question_tokens: frozenset
     while len(chosen) < limit:
         def gain(c: Candidate) -> float:
             new = len((c.tokens & question_tokens) - covered)
-            return c.score + 0.08 * new
+            spread = 0.0 if any(c.passage == x.passage for x in chosen) else new_passage_penalty
+            return c.score + 0.08 * new - spread
 
         rest = [c for c in ranked if not any(_overlaps(c, x) or c.text == x.text for x in chosen)]
         if not rest:
             break
         nxt = max(rest, key=gain)
-        if nxt.score < ratio * best.score or length + len(nxt.text) > max_chars:
+        if gain(nxt) < ratio * best.score or length + len(nxt.text) > max_chars:
             break
         chosen.append(nxt)
         covered |= nxt.tokens & question_tokens
@@ -97,7 +105,7 @@ class ExtractiveEngine:
         self,
         embedder: Embedder,
         min_relevance: float = 0.39,
-        max_sentences: int = 3,
+        max_sentences: int = 4,
         max_passages: int = 5,
         min_relevance_unknown: float = 0.6,
         known_term: Callable[[str], bool] | None = None,

@@ -66,9 +66,8 @@ class Settings:
     model_cache_dir: Path = field(default_factory=default_model_cache_dir)
     min_relevance: float = 0.39
     max_question_chars: int = 2000
-    answer_sentences: int = 3
+    answer_sentences: int = 4
     embed_batch_size: int = 32
-    embed_backend: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at first use)
     embed_backend: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at first use)
     # ui
     host: str = "127.0.0.1"
@@ -86,7 +85,6 @@ class Settings:
             "ASSISTANT_CHROMA_URL": ("chroma_url", str),
             "ASSISTANT_CHROMA_TOKEN": ("chroma_token", str),
             "ASSISTANT_CHROMA_CA": ("chroma_ca", str),
-            "ASSISTANT_EMBED_BACKEND": ("embed_backend", str),
             "ASSISTANT_EMBED_BACKEND": ("embed_backend", str),
             "ASSISTANT_COLLECTION": ("collection", str),
             "ASSISTANT_ENGINE": ("engine", str),
@@ -122,8 +120,6 @@ class Settings:
             raise AssistantError(f"k must be at least 1. Currently, k is {self.k}")
         if self.candidates < self.k:
             return replace(self, candidates=self.k)
-        if self.embed_backend not in ("torch", "onnx"):
-            raise AssistantError(f"embed_backend must be 'torch' or 'onnx'. Currently, it is {self.embed_backend!r}")
         if self.embed_backend not in ("torch", "onnx"):
             raise AssistantError(f"embed_backend must be 'torch' or 'onnx'. Currently, it is {self.embed_backend!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
