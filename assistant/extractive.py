@@ -65,7 +65,7 @@ def select_sentences(
             spread = 0.0 if any(c.passage == x.passage for x in chosen) else new_passage_penalty
             return c.score + 0.08 * new - spread
 
-        rest = [c for c in ranked if not any(_overlaps(c, x) or c.text == x.text for x in chosen)]
+        rest = [c for c in ranked if not any(_overlaps(c, x) or c.text in x.text or x.text in c.text for x in chosen)]
         if not rest:
             break
         nxt = max(rest, key=gain)

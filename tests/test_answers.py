@@ -74,3 +74,16 @@ def test_score_item_and_summarize_compute_metrics():
     m = summarize([r1, r2], k=5)
     assert m["hit@k"] == 1.0 and m["mrr"] == 0.5 and m["citation_precision"] == 0.5
     assert m["refusal_accuracy"] == 1.0 and m["false_refusals"] == 0.0
+
+
+def test_select_sentences_never_repeats_a_sentence_from_overlapping_passages():
+    from assistant.extractive import Candidate, select_sentences
+
+    q = frozenset({"go", "uber"})
+    cands = [
+        Candidate(0, "Go powers tools at Google and Uber.", 1.0, frozenset({"go", "uber"}), 0, 0, 35),
+        Candidate(1, "Go leads. Go powers tools at Google and Uber.", 0.95, frozenset({"go", "uber"}), 3, 40, 85),
+        Candidate(1, "Go powers tools at Google and Uber.", 0.95, frozenset({"go", "uber"}), 4, 50, 85),
+    ]
+    chosen = select_sentences(cands, q, limit=3)
+    assert len(chosen) == 1
