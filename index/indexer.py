@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from corpus.chunking import chunk_article
 from corpus.errors import IndexStateError
@@ -108,6 +108,13 @@ class Indexer:
         if not rebuild:
             self._check_dimension()
         the_plan = plan(articles, stored)
+        rechunked = self._mismatched(articles, stored, the_plan)
+        if rechunked:  # same text, other chunks (chunk settings changed, a chunk lost): redo them
+            the_plan = replace(
+                the_plan,
+                updated=the_plan.updated + rechunked,
+                unchanged=tuple(s for s in the_plan.unchanged if s not in rechunked),
+            )
         embedded = 0
         if rebuild or the_plan.changed:
             writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension)
@@ -167,16 +174,22 @@ class Indexer:
         ids = [i for a in self.store.articles().values() for i in a.chunk_ids]
         return self.keyword.sync(ids, self.store.all_chunks)
 
+    def _mismatched(self, articles: Sequence[Article], stored: dict[str, StoredArticle], the_plan: IndexPlan) -> tuple[str, ...]:
+        """Unchanged articles whose stored chunk ids are not exactly the ones chunking gives."""
+        keep = set(the_plan.unchanged)
+        out = []
+        for article in articles:
+            if article.source in keep:
+                expected = [c.id for c in chunk_article(article, self.max_chars, self.overlap_chars)]
+                if sorted(expected) != sorted(stored[article.source].chunk_ids):
+                    out.append(article.source)
+        return tuple(out)
+
     def check(self, articles: Sequence[Article]) -> IndexCheck:
         """Compare the committed index with ``articles`` chunk by chunk (no embedding)."""
         stored = self.store.articles()
         the_plan = plan(articles, stored)
-        rechunked = []
-        for article in articles:
-            if article.source in the_plan.unchanged:
-                expected = {c.id for c in chunk_article(article, self.max_chars, self.overlap_chars)}
-                if expected != set(stored[article.source].chunk_ids):
-                    rechunked.append(article.source)
+        rechunked = self._mismatched(articles, stored, the_plan)
         self.store.verify()
         ids = [i for a in stored.values() for i in a.chunk_ids]
         return IndexCheck(

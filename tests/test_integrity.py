@@ -375,7 +375,20 @@ def test_index_check_detects_chunks_missing_from_collection(tiny_corpus: Path, t
     victim = store.articles()["go.md"].chunk_ids[0]
     store.collection.delete(ids=[victim])  # a chunk lost behind the indexer's back
     result = assistant.check_index()
-    assert not result.ok and "go.md" in result.summary()
+    assert not result.ok and "1 with wrong chunks (go.md)" in result.summary()
+    report = assistant.index()  # the next run repairs it: go.md is chunked and embedded again
+    assert report.updated == 1 and report.unchanged == 2
+    assert assistant.check_index().ok
+
+
+def test_index_after_chunk_size_change_rechunks_every_article(tiny_corpus: Path, tmp_path: Path):
+    settings = Settings(corpus_dir=tiny_corpus, data_dir=tmp_path / "data")
+    Assistant.from_settings(settings, embedder=FakeEmbedder()).index()
+    smaller = Assistant.from_settings(settings.with_(chunk_max_chars=60, chunk_overlap_chars=0), embedder=FakeEmbedder())
+    assert not smaller.check_index().ok
+    report = smaller.index()
+    assert report.updated == 3 and smaller.check_index().ok
+    assert _committed_ids(smaller.settings) == _expected_ids(tiny_corpus, smaller.settings)
 
 
 def test_status_file_written_atomically(tiny_corpus: Path, tmp_path: Path):
