@@ -435,3 +435,40 @@ def test_index_cli_killed_mid_embedding_with_real_model_keeps_old_index(tmp_path
     report = Assistant.from_settings(settings, embedder=real_embedder).index()
     assert report.embedded == 0 and _committed_ids(settings, real_embedder) == old
     assert {c.name for c in make_client(path=str(settings.chroma_path)).list_collections()} == {"articles.g1", "articles.manifest"}
+
+
+def test_questions_in_threads_while_same_process_reindexes_see_old_or_new_never_a_mix(indexed_v1):
+    """The UI's case: an upload re-indexes in one thread while other sessions ask."""
+    import threading
+
+    corpus, settings, old, new = indexed_v1
+    _forget_clients()
+    assistant = Assistant.from_settings(settings, embedder=FakeEmbedder())
+    assistant.retrieve("warm up")
+    assistant._c.indexer.batch_size = 1
+    assistant._c.indexer.checkpoint = lambda name: time.sleep(0.05)  # every step overlaps questions
+    seen: list[frozenset[str]] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        while not done.is_set():
+            try:
+                seen.append(frozenset(p.chunk_id for p in assistant.retrieve("goroutines binary phoenix spring", k=50)))
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+                return
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        assistant.index()
+        time.sleep(0.3)
+    finally:
+        done.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not errors, errors[:3]
+    assert seen and all(ids in (frozenset(old), frozenset(new)) for ids in seen)
+    assert frozenset(old) in seen and seen[-1] == frozenset(new)
