@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from corpus.chunking import blocks
 from corpus.clean import clean_plain_text, normalize
 from corpus.errors import ArticleError, CorpusError
 from corpus.models import Article
@@ -138,7 +139,7 @@ def article_from_bytes(data: bytes, source: str) -> Article:
         else:
             body, title = clean_plain_text(text)
             meta = {"title": title}
-    if not body.strip():
+    if not body.strip() or not blocks(body):  # nothing but headings gives no passage to cite
         raise ArticleError(f"{source}: no article text after cleaning; skipped")
     title = meta.get("title") or Path(source).stem.replace("_", " ").replace("-", " ").strip() or source
     return Article(

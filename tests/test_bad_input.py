@@ -59,6 +59,7 @@ BAD_FILES: dict[str, tuple[bytes | None, str]] = {
     "bad-front-matter.md": (b"---\ntitle: [unclosed\n---\n\nBody text.\n", "invalid front matter"),
     "list-front-matter.md": (b"---\n- a\n- b\n---\n\nBody text.\n", "front matter is not a mapping"),
     "only-front-matter.md": (b"---\ntitle: Nothing else\n---\n", "no article text"),
+    "only-headings.md": (b"---\ntitle: Headings\n---\n\n## Only a heading\n\n### And another\n", "no article text"),
     "menus.html": (b"<html><body><nav><a href='/'>Home</a><a>Blog</a></nav><div class='menu'><ul><li>About</li></ul></div><footer>(c) 2026</footer></body></html>", "no main text"),
     "scanned.pdf": (make_pdf([]), "no extractable text"),
     "not-a.pdf": (b"this is not a PDF", "not a PDF"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from assistant.citations import CITATION, attach_citation, cited_numbers, drop_invalid_citations
@@ -129,3 +129,30 @@ def test_attach_citation_any_sentence_adds_exactly_one_marker(sentence: str, n: 
     assert cited_numbers(out) == [n]
     assert len(CITATION.findall(out)) == 1
     assert re.sub(r"\s?\[\d+\]", "", out) == sentence.rstrip()
+
+
+_SUFFIXES = st.sampled_from(["a.md", "a.markdown", "a.txt", "a.html", "a.htm", "a.pdf"])
+_FILE_BYTES = st.one_of(
+    st.binary(max_size=3000),
+    _ARTICLEISH.map(lambda t: t.encode("utf-8", "surrogatepass")),
+    _ARTICLEISH.map(lambda t: ("---\n" + t + "\n---\n" + t).encode("utf-8", "surrogatepass")),
+    _ARTICLEISH.map(lambda t: f"<html><body><nav>{t}</nav><article><h1>{t}</h1><p>{t}</p></article>".encode("utf-8", "surrogatepass")),
+    st.binary(max_size=2000).map(lambda b: b"%PDF-1.4\n" + b),
+)
+
+
+@FAST
+@example(b"---\ntitle: T\n---\n\n## Only a heading\n\n### Another\n", "a.md")
+@given(_FILE_BYTES, _SUFFIXES)
+def test_article_from_bytes_any_file_is_an_article_or_an_article_error(data: bytes, name: str):
+    from corpus.errors import ArticleError
+    from corpus.loaders import article_from_bytes
+
+    try:
+        article = article_from_bytes(data, name)
+    except ArticleError as exc:
+        assert str(exc).startswith(name)
+        return
+    assert article.source == name and article.text.strip() and article.title
+    chunks = chunk_article(article)
+    assert chunks and all(article.text[c.start : c.end] == c.text for c in chunks)
