@@ -406,6 +406,9 @@ def test_index_cli_killed_mid_embedding_with_real_model_keeps_old_index(tmp_path
 
     corpus = tmp_path / "corpus"
     shutil.copytree(REPO / "corpus" / "articles", corpus)
+    for path in sorted(corpus.glob("*.md")):  # a second edition of each: more batches to land in
+        text = path.read_text(encoding="utf-8").replace('title: "', 'title: "Second edition: ', 1)
+        (corpus / f"second-{path.name}").write_text(text + "\nThis edition adds a closing note.\n", encoding="utf-8")
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
     Assistant.from_settings(settings, embedder=real_embedder).index()
     old = _committed_ids(settings, real_embedder)
@@ -431,7 +434,7 @@ def test_index_cli_killed_mid_embedding_with_real_model_keeps_old_index(tmp_path
     assert _committed_ids(settings, real_embedder) == old
     _forget_clients()
     main(["index", "--check", "--corpus", str(corpus), "--data", str(settings.data_dir)])
-    assert "Index matches the corpus: 5 articles" in capsys.readouterr().out
+    assert "Index matches the corpus: 10 articles" in capsys.readouterr().out
     report = Assistant.from_settings(settings, embedder=real_embedder).index()
     assert report.embedded == 0 and _committed_ids(settings, real_embedder) == old
     assert {c.name for c in make_client(path=str(settings.chroma_path)).list_collections()} == {"articles.g1", "articles.manifest"}
