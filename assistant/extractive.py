@@ -10,6 +10,8 @@ followed by ``[n]`` for its passage. When the best passage is not relevant enoug
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -116,6 +118,32 @@ class ExtractiveEngine:
         self.max_sentences = max_sentences
         self.max_passages = max_passages
         self.known_term = known_term
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    _CACHE_SIZE = 20_000
+
+    def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
+        """Embeddings of passage sentences, remembered (LRU): popular passages come back."""
+        with self._cache_lock:
+            missing = list(dict.fromkeys(s for s in sentences if s not in self._cache))
+        if missing:
+            fresh = np.asarray(self.embedder.embed_documents(missing), dtype=np.float32)
+            with self._cache_lock:
+                for text, vector in zip(missing, fresh):
+                    self._cache[text] = vector
+                while len(self._cache) > self._CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            out = []
+            for s in sentences:
+                vector = self._cache.get(s)
+                if vector is None:  # evicted by another thread meanwhile
+                    vector = np.asarray(self.embedder.embed_documents([s])[0], dtype=np.float32)
+                else:
+                    self._cache.move_to_end(s)
+                out.append(vector)
+        return np.vstack(out)
 
     def _refuse(self, question: str, passages: Sequence[Passage]) -> Answer:
         return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages), engine=self.name)
@@ -135,9 +163,9 @@ class ExtractiveEngine:
                 raw.append((pi, si, a, b, p.text[a:b].lstrip("- ").strip()))
         if not raw:
             return [], 0.0
-        vectors = np.asarray(self.embedder.embed_documents([r[4] for r in raw] + [query]), dtype=np.float32)
-        qv = vectors[-1]
-        sims = vectors[:-1] @ qv / (np.linalg.norm(vectors[:-1], axis=1) * np.linalg.norm(qv) + 1e-9)
+        sentence_vectors = self._sentence_vectors([r[4] for r in raw])
+        qv = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        sims = sentence_vectors @ qv / (np.linalg.norm(sentence_vectors, axis=1) * np.linalg.norm(qv) + 1e-9)
         out = []
         for (pi, si, a, b, sentence), sim in zip(raw, sims):
             tokens = frozenset(tokenize_query(sentence))

@@ -87,3 +87,12 @@ def test_select_sentences_never_repeats_a_sentence_from_overlapping_passages():
     ]
     chosen = select_sentences(cands, q, limit=3)
     assert len(chosen) == 1
+
+
+def test_extractive_answer_second_time_embeds_no_passage_sentence_again(fake_embedder):
+    engine = ExtractiveEngine(fake_embedder, min_relevance=0.0)
+    passages = [_passage(0, "Goroutines and channels make concurrent programs simple. Go compiles to one binary.", 0.8)]
+    first = engine.answer("What are goroutines?", "What are goroutines?", passages)
+    embedded = fake_embedder.embedded
+    second = engine.answer("Why use goroutines?", "Why use goroutines?", passages)
+    assert fake_embedder.embedded == embedded and not first.refused and not second.refused

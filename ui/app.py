@@ -151,6 +151,9 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload")
         app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden")
         gr.api(ask_api, api_name="ask")
+    # Several conversations at once: answers are short CPU work (embedding a few sentences),
+    # so a handful in flight keeps both cores busy instead of queueing every turn behind one.
+    app.queue(default_concurrency_limit=4)
     return app
 
 
