@@ -83,9 +83,15 @@ def test_answer_with_injected_reply_drops_invented_citations(fake_embedder):
     assert answer.text == "Actix Web hits 1 million requests per second [1]."
 
 
-def test_answer_with_not_in_articles_refuses(fake_embedder):
+def test_answer_with_not_in_articles_but_relevant_passages_keeps_extractive_answer(fake_embedder):
     chat = FakeChat("NOT IN THE ARTICLES")
-    pieces, answer = _run(_engine(chat, fake_embedder))
+    pieces, answer = _run(_engine(chat, fake_embedder), query="Which framework hits 1 million requests per second?")
+    assert answer.engine == "extractive" and not answer.refused and "".join(pieces) == answer.text
+    assert "found no answer in the passages" in answer.notices[0]
+
+
+def test_answer_with_irrelevant_passages_streams_the_refusal(fake_embedder):
+    pieces, answer = _run(_engine(FakeChat(), fake_embedder), passages=(OFF_TOPIC,))
     assert answer.refused and answer.reason == "not_covered" and answer.text == NOT_COVERED and not answer.citations
     assert "".join(pieces) == NOT_COVERED
 

@@ -11,9 +11,10 @@ How an answer is made:
 3. The model's text is cut into sentences as it streams; each finished sentence is verified
    (``verify.Verifier``) before it is shown: unsupported sentences are removed, citations are
    checked and renumbered ``[1]..[m]`` in order of first use, so ``[n]`` is ``citations[n-1]``.
-4. ``NOT IN THE ARTICLES`` (or only "the passages do not say" notes) means a refusal. When the
-   model fails (unreachable, not installed, ...) before anything was shown, or nothing it said is
-   supported, the extractive engine answers instead, with a notice saying so.
+4. Refusals are the relevance gate's: when it passes but the model replies ``NOT IN THE
+   ARTICLES`` (or only "the passages do not say" notes), fails (unreachable, not installed, ...)
+   before anything was shown, or says nothing the passages support, the extractive engine's
+   answer stands, with a notice saying so.
 """
 
 from __future__ import annotations
@@ -145,9 +146,9 @@ class LLMEngine:
         generation = Generation(self.name, first if first is not None else 0.0, tokens, time.perf_counter() - started)
         if not state.shown:
             if state.refused or state.notes:
-                yield from _pieces(NOT_COVERED)
-                yield Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=passages,
-                             engine=self.name, checks=tuple(state.checks), generation=generation)
+                # the relevance gate found an answer the model did not: the extractive one stands
+                notice = f"The {self.name} engine found no answer in the passages; this answer comes from the extractive engine."
+                yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
                 return
             notice = f"The {self.name} engine's answer could not be verified against the passages; this answer comes from the extractive engine."
             yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
