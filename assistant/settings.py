@@ -118,12 +118,12 @@ class Settings:
     def validated(self) -> Settings:
         if self.k < 1:
             raise AssistantError(f"k must be at least 1. Currently, k is {self.k}")
-        if self.candidates < self.k:
-            return replace(self, candidates=self.k)
         if self.embed_backend not in ("torch", "onnx"):
             raise AssistantError(f"embed_backend must be 'torch' or 'onnx'. Currently, it is {self.embed_backend!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise AssistantError(f"dense_weight must be between 0 and 1. Currently, it is {self.dense_weight}")
+        if self.candidates < self.k:
+            return replace(self, candidates=self.k)
         return self
 
     def with_(self, **changes: Any) -> Settings:

@@ -96,3 +96,14 @@ def test_extractive_answer_second_time_embeds_no_passage_sentence_again(fake_emb
     embedded = fake_embedder.embedded
     second = engine.answer("Why use goroutines?", "Why use goroutines?", passages)
     assert fake_embedder.embedded == embedded and not first.refused and not second.refused
+
+
+def test_settings_validated_checks_everything_even_when_candidates_are_raised():
+    import pytest
+
+    from assistant.settings import Settings
+    from corpus.errors import AssistantError
+
+    assert Settings(k=10, candidates=3).validated().candidates == 10
+    with pytest.raises(AssistantError, match="dense_weight"):
+        Settings(k=10, candidates=3, dense_weight=2.0).validated()
