@@ -6,7 +6,7 @@ The environment is read here and nowhere else (``Settings.from_env``).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -140,7 +140,3 @@ class Settings:
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "index.lock"
-
-    @staticmethod
-    def field_names() -> list[str]:
-        return [f.name for f in fields(Settings)]
