@@ -91,3 +91,44 @@ def settings_for(tmp_path: Path):
         return Settings(corpus_dir=corpus, data_dir=tmp_path / "data", **kw)
 
     return make
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def serve_process(cmd: list[str], ready_url: str, log_path: Path, name: str, timeout: float = 90):
+    """Start ``cmd`` (output to ``log_path``), wait until ``ready_url`` answers 200, yield the
+    process, and stop it by PID afterwards. Use with ``yield from`` inside a fixture."""
+    import subprocess
+    import time
+    import urllib.request
+
+    log = open(log_path, "wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start: {log_path.read_text(errors='replace')[-2000:]}")
+            time.sleep(0.25)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -7,12 +7,9 @@ from __future__ import annotations
 import http.server
 import json
 import shutil
-import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,15 +20,10 @@ from assistant.settings import Settings
 from corpus.errors import IndexStateError
 from index.store import make_client
 
-from conftest import write_article
+from conftest import free_port, serve_process, write_article
 
 pytestmark = pytest.mark.slow
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _chroma_cli() -> str:
@@ -45,35 +37,11 @@ def _chroma_cli() -> str:
 def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     """URL of a fresh `chroma run` server; waits for its heartbeat, stops it by PID after."""
     path = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
-    log = open(path / "server.log", "wb")
-    proc = subprocess.Popen(
-        [_chroma_cli(), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"chroma server did not start: {(path / 'server.log').read_text(errors='replace')[-2000:]}")
-            time.sleep(0.25)
+    cmd = [_chroma_cli(), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)]
+    for _ in serve_process(cmd, f"{url}/api/v2/heartbeat", path / "server.log", "chroma server", timeout=90):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 _COUNTER = iter(range(1_000_000))
@@ -166,7 +134,7 @@ def test_server_cli_index_and_ask_with_chroma_url(server_settings, real_embedder
 
 def test_make_client_unreachable_server_raises_index_state_error():
     with pytest.raises(IndexStateError, match="Chroma server"):
-        make_client(url=f"http://127.0.0.1:{_free_port()}")
+        make_client(url=f"http://127.0.0.1:{free_port()}")
 
 
 def test_make_client_bad_url_raises_index_state_error():

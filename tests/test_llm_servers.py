@@ -8,11 +8,7 @@ Needs the ``llm`` extra (``make llm``; ``make test`` installs it). Answers are g
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,17 +20,12 @@ from assistant.llm.model_files import ensure_model
 from assistant.models import Answer
 from assistant.settings import Settings, default_model_cache_dir
 
-from conftest import write_article
+from conftest import free_port, serve_process, write_article
 
 pytestmark = pytest.mark.slow
 
 ACTIX_QUESTION = "Which Rust framework hits a million requests per second?"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -46,36 +37,11 @@ def model_path() -> Path:
 def llama_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory):
     """Base URL (``…/v1``) of a real llama.cpp OpenAI-compatible server; stopped by PID after."""
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
-    port = _free_port()
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", "tiny",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"llama.cpp server did not start: {log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.25)
+    for _ in serve_process([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", "tiny",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"], f"{url}/models", log_path, "llama.cpp server", timeout=120):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _assistant(corpus: Path, data: Path, embedder, **kw) -> Assistant:
@@ -137,7 +103,7 @@ def test_openai_engine_against_llama_cpp_server_answers_with_citation(tiny_corpu
 
 
 def test_openai_engine_with_unreachable_endpoint_falls_back_to_extractive_with_notice(tiny_corpus, tmp_path, real_embedder):
-    closed = f"http://127.0.0.1:{_free_port()}/v1"
+    closed = f"http://127.0.0.1:{free_port()}/v1"
     assistant = _assistant(tiny_corpus, tmp_path / "data", real_embedder, engine="openai", llm_base_url=closed, llm_timeout=5.0)
     answer = assistant.ask(ACTIX_QUESTION)
     assert answer.engine == "extractive" and not answer.refused
@@ -148,7 +114,7 @@ def test_openai_engine_with_unreachable_endpoint_falls_back_to_extractive_with_n
 def test_cli_ask_with_unreachable_endpoint_prints_answer_and_notice_without_traceback(tiny_corpus, tmp_path, real_embedder):
     data = tmp_path / "data"
     _assistant(tiny_corpus, data, real_embedder)  # index once
-    closed = f"http://127.0.0.1:{_free_port()}/v1"
+    closed = f"http://127.0.0.1:{free_port()}/v1"
     env = {"ASSISTANT_CORPUS": str(tiny_corpus), "ASSISTANT_DATA": str(data), "ASSISTANT_LLM_BASE_URL": closed}
     result = CliRunner().invoke(cli, ["ask", "--engine", "openai", ACTIX_QUESTION], env=env)
     assert result.exit_code == 0, result.output

@@ -10,7 +10,6 @@ import html
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -19,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -50,11 +50,6 @@ million open websocket connections on one machine with 16 GB of memory.
 ZIG_Q = "Which Zig web framework kept three million websocket connections open?"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _text(message: dict) -> str:
     content = message["content"]
@@ -81,7 +76,7 @@ def test_ui_under_load_during_reindex_answers_every_turn_with_citations(real_emb
     assistant.index()
     generation_before = assistant._c.store.manifest()["generation"]
     app = build_app(assistant)
-    port = _free_port()
+    port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
     url = f"http://127.0.0.1:{port}/"
     latencies: list[float] = []

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -47,11 +47,6 @@ def connect(url: str, **kwargs):
     # gradio_client sends telemetry unless told not to, whatever GRADIO_ANALYTICS_ENABLED says
     return Client(url, verbose=False, analytics_enabled=False, **kwargs)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
