@@ -15,7 +15,6 @@ to the retriever explicitly; the assistant's own defaults in ``Settings`` are le
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.evaluation import read_jsonl
 from assistant.fusion import convex_fusion, weighted_rrf
 from assistant.settings import Settings
 from corpus.errors import AssistantError
@@ -106,22 +106,13 @@ class BeirReport:
 
 
 # -- reading ------------------------------------------------------------------------------------
+def _record(obj: dict[str, Any], _no: int) -> dict[str, Any]:
+    obj["_id"] = str(obj["_id"])
+    return obj
+
+
 def _jsonl(path: Path) -> list[dict[str, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise AssistantError(f"cannot read {path}: {exc.strerror}") from None
-    out = []
-    for no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            obj["_id"] = str(obj["_id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise AssistantError(f"{path}:{no}: not a BEIR record ({exc.__class__.__name__})") from None
-        out.append(obj)
-    return out
+    return read_jsonl(path, "BEIR", _record)
 
 
 def _qrels(path: Path) -> dict[str, dict[str, int]]:

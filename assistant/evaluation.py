@@ -4,12 +4,14 @@ with the file reading and the assistant calls at the edge (``run_eval``)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from corpus.errors import AssistantError
+
+T = TypeVar("T")
 
 __all__ = ["EvalItem", "ItemResult", "EvalReport", "load_questions", "score_item", "summarize", "run_eval"]
 
@@ -68,22 +70,32 @@ class EvalReport:
         ] if m.get("checked_sentences") else [])
 
 
-def load_questions(path: str | Path) -> list[EvalItem]:
+def read_jsonl(path: str | Path, kind: str, parse: Callable[[dict[str, Any], int], T]) -> list[T]:
+    """``parse(record, line_number)`` for each JSON line of ``path``; one-line errors naming
+    the file (and line) for an unreadable file or a record ``parse`` rejects."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise AssistantError(f"cannot read question file {path}: {exc.strerror}") from None
-    items = []
+        raise AssistantError(f"cannot read {kind} file {path}: {exc.strerror}") from None
+    out: list[T] = []
     for no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-            turns = tuple(obj["turns"]) if "turns" in obj else (obj["q"],)
-            items.append(EvalItem(str(obj.get("id", no)), turns, tuple(obj.get("evidence", ())), tuple(obj.get("answer_any", ()))))
+            out.append(parse(json.loads(line), no))
         except (ValueError, KeyError, TypeError) as exc:
-            raise AssistantError(f"{path}:{no}: not a question record ({exc.__class__.__name__})") from None
+            raise AssistantError(f"{path}:{no}: not a {kind} record ({exc.__class__.__name__})") from None
+    return out
+
+
+def _question(obj: dict[str, Any], no: int) -> EvalItem:
+    turns = tuple(obj["turns"]) if "turns" in obj else (obj["q"],)
+    return EvalItem(str(obj.get("id", no)), turns, tuple(obj.get("evidence", ())), tuple(obj.get("answer_any", ())))
+
+
+def load_questions(path: str | Path) -> list[EvalItem]:
+    items = read_jsonl(path, "question", _question)
     if not items:
         raise AssistantError(f"{path}: no questions")
     return items
