@@ -122,11 +122,9 @@ class Indexer:
             if the_plan.unchanged:
                 writer.copy_from(self.store, set(the_plan.unchanged))
             self._step("copied")
-            by_source = {a.source: a for a in articles}
-            todo: list[Chunk] = []
-            for source in the_plan.added + the_plan.updated:
-                todo.extend(chunk_article(by_source[source], self.max_chars, self.overlap_chars))
-            embedded = self._embed_into_store(writer, todo, progress)
+            # the chunk list lives only for the call: the keyword build below must not find a
+            # second copy of every new chunk's text still held here
+            embedded = self._embed_into_store(writer, self._chunks_to_embed(articles, the_plan), progress)
             self._step("written")
             self.store.commit(writer)
             self._step("committed")
@@ -153,6 +151,13 @@ class Indexer:
                     f"the index holds {stored}-dimensional vectors but the model makes {made}; "
                     "run `assistant index --rebuild`"
                 )
+
+    def _chunks_to_embed(self, articles: Sequence[Article], the_plan: IndexPlan) -> list[Chunk]:
+        by_source = {a.source: a for a in articles}
+        todo: list[Chunk] = []
+        for source in the_plan.added + the_plan.updated:
+            todo.extend(chunk_article(by_source[source], self.max_chars, self.overlap_chars))
+        return todo
 
     def _embed_into_store(self, store: ChromaStore, chunks: list[Chunk], progress: Progress | None) -> int:
         # Sorting by length keeps padding low inside a batch; batches go straight to the

@@ -1,0 +1,111 @@
+"""Indexing streams: each batch of vectors reaches the store before the next is embedded, the
+chunk list is gone once embedding ends, and copying unchanged articles pages through the old
+generation. Real embedded Chroma in a temp folder; a recording fake embedder."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+
+import index.indexer as indexer_module
+import index.store as store_module
+from corpus.models import Article
+from index.indexer import Indexer
+from index.keyword import KeywordIndex
+from index.store import ChromaStore, make_client
+
+from conftest import FakeEmbedder
+
+
+def _body(i: int) -> str:
+    return "\n\n".join(
+        f"Paragraph {p} of article {i}: " + " ".join(f"word{(i * 7 + p * 3 + w) % 97}" for w in range(40)) for p in range(3)
+    )
+
+
+def _articles(n: int) -> list[Article]:
+    return [Article(source=f"a{i:03d}.md", title=f"Article {i}", text=_body(i)) for i in range(n)]
+
+
+def _indexer(tmp_path: Path, embedder: FakeEmbedder, batch_size: int) -> Indexer:
+    store = ChromaStore(make_client(path=str(tmp_path / "chroma")), "docs", model_name=embedder.model_id)
+    return Indexer(store, KeywordIndex(tmp_path / "keyword"), embedder, max_chars=200, overlap_chars=40, batch_size=batch_size)
+
+
+class _RecordingEmbedder(FakeEmbedder):
+    def __init__(self, events: list[str]) -> None:
+        super().__init__()
+        self.events = events
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.events.append(f"embed {len(texts)}")
+        return super().embed_documents(texts)
+
+
+def test_sync_with_small_batches_upserts_each_batch_before_embedding_the_next(tmp_path, monkeypatch):
+    events: list[str] = []
+    real_upsert = ChromaStore.upsert
+
+    def recording_upsert(self, chunks, embeddings):
+        events.append(f"upsert {len(chunks)}")
+        return real_upsert(self, chunks, embeddings)
+
+    monkeypatch.setattr(ChromaStore, "upsert", recording_upsert)
+    indexer = _indexer(tmp_path, _RecordingEmbedder(events), batch_size=4)
+    report = indexer.sync(_articles(6))
+
+    assert report.embedded > 12  # several batches
+    expected = []
+    for start in range(0, report.embedded, 4):
+        size = min(4, report.embedded - start)
+        expected += [f"embed {size}", f"upsert {size}"]
+    assert events == expected
+
+
+def test_sync_after_embedding_holds_no_chunk_of_the_new_articles(tmp_path, monkeypatch):
+    made: list[weakref.ref] = []
+    real_chunk_article = indexer_module.chunk_article
+
+    def tracked(article, max_chars, overlap_chars):
+        chunks = real_chunk_article(article, max_chars, overlap_chars)
+        made.extend(weakref.ref(c) for c in chunks)
+        return chunks
+
+    monkeypatch.setattr(indexer_module, "chunk_article", tracked)
+    indexer = _indexer(tmp_path, FakeEmbedder(), batch_size=4)
+    alive_when_written: list[int] = []
+
+    def checkpoint(name: str) -> None:
+        if name == "written":  # every batch is in the store; the keyword build comes next
+            gc.collect()
+            alive_when_written.append(sum(1 for r in made if r() is not None))
+
+    indexer.checkpoint = checkpoint
+    report = indexer.sync(_articles(5))
+
+    assert report.embedded == len(made) > 0
+    assert alive_when_written == [0]
+
+
+def test_sync_with_unchanged_articles_copies_them_page_by_page(tmp_path, monkeypatch):
+    monkeypatch.setattr(store_module, "_PAGE", 3)  # the old generation spans many pages
+    limits: list[int] = []
+    real_pages = ChromaStore._pages_with_vectors
+
+    def recording_pages(self):
+        for page in real_pages(self):
+            limits.append(len(page[0]))
+            yield page
+
+    monkeypatch.setattr(ChromaStore, "_pages_with_vectors", recording_pages)
+    embedder = FakeEmbedder()
+    indexer = _indexer(tmp_path, embedder, batch_size=4)
+    first = indexer.sync(_articles(4))
+    articles = _articles(4) + [Article(source="new.md", title="New", text="A new article about compilers and parsers.")]
+    second = indexer.sync(articles)
+
+    assert (second.unchanged, second.added, second.embedded) == (4, 1, 1)
+    assert second.chunks == first.chunks + 1
+    assert len(limits) > 3 and max(limits) <= 3 and sum(limits) == first.chunks
+    assert sorted(c.id for c in indexer.store.all_chunks()) == sorted(c.id for c in indexer.keyword.chunks())
