@@ -24,7 +24,10 @@ from corpus.models import Chunk
 
 __all__ = ["ChromaStore", "StoredArticle", "chunk_to_metadata", "discard_local_index", "metadata_to_chunk", "make_client"]
 
-_PAGE = 5000
+# Rows per read. Chroma's working memory for a ``get`` grows with the page (13k SciFact chunks,
+# metadata only: +74 MiB RSS at 5,000 rows, +20 MiB at 1,000) and stays flat across pages;
+# reading time is the same.
+_PAGE = 1000
 
 
 @dataclass(frozen=True)
