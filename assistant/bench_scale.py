@@ -28,10 +28,11 @@ import re
 import resource
 import shutil
 import statistics
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -162,10 +163,17 @@ def _embedder(name: str, settings: Any) -> Any:
 
 
 def run_scale(
-    corpus: Path, copies: int, embedder: str = "fake", queries: int = 100, docs: int = 0, batch_size: int = 32
+    corpus: Path,
+    copies: int,
+    embedder: str = "fake",
+    queries: int = 100,
+    docs: int = 0,
+    batch_size: int = 32,
+    log: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Index ``copies`` x the BEIR corpus at ``corpus`` (its first ``docs`` documents if > 0)
-    with the real pipeline in a temporary folder; RSS, speed, size on disk and latency."""
+    with the real pipeline in a temporary folder; RSS, speed, size on disk and latency.
+    ``log`` gets a line every 5,000 chunks embedded (so a run stopped early still tells)."""
     from assistant.beir import BeirParams, load_beir
     from assistant.core import Assistant
     from assistant.factory import build_components
@@ -206,8 +214,12 @@ def run_scale(
             points: list[tuple[int, int]] = []
             marks: dict[str, float] = {}
 
+            started = time.perf_counter()
+
             def progress(done: int, total: int) -> None:
                 points.append((done, _rss_kib()))
+                if log and (done // 5000 > (points[-2][0] if len(points) > 1 else 0) // 5000 or done == total):
+                    log(f"{done}/{total} chunks embedded, {time.perf_counter() - started:.0f} s, RSS {_mib(points[-1][1]):.0f} MiB")
 
             def checkpoint(name: str) -> None:
                 if name != "embedded":
@@ -273,7 +285,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    result = run_scale(args.corpus, args.copies, args.embedder, args.queries, args.docs, args.batch_size)
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    result = run_scale(args.corpus, args.copies, args.embedder, args.queries, args.docs, args.batch_size, log=log)
     if args.json:
         print(json.dumps(result, indent=1))
     else:
