@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: all install browser llm index run ui test bench clean-index
+.PHONY: all install browser llm index run ui test bench bench-scale clean-index
 
 all: run
 
@@ -62,3 +62,10 @@ clean-index:
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m assistant.bench $(BENCH_ARGS)
+
+# Memory at scale: index 10 x SciFact (51,830 synthetic documents, see assistant/bench_scale.py)
+# while sampling RSS. The fake embedder measures the store and BM25 side in minutes;
+# SCALE_ARGS="--embedder onnx" for the real model (hours on 2 cores).
+SCALE_ARGS ?=
+bench-scale: install
+	$(BIN)/python -m assistant.bench_scale $(SCALE_ARGS)
