@@ -49,19 +49,30 @@ class Assistant:
 
     # -- index --------------------------------------------------------------------------------
     def index(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None, lock_timeout: float = 0) -> IndexReport:
-        """Bring the index in step with the corpus folder (incremental unless ``rebuild``)."""
+        """Bring the index in step with the corpus folder (incremental unless ``rebuild``).
+
+        One writer at a time: the data folder's file lock guards this machine; on a Chroma
+        server a lease on the collection guards it from other machines (``WriterLease``).
+        Either held by another run: ``IndexStateError`` after waiting ``lock_timeout`` seconds.
+        """
         from dataclasses import replace
 
         from filelock import FileLock, Timeout
 
         from corpus.loaders import load_corpus
+        from index.store import WriterLease
 
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
         loaded = load_corpus(s.corpus_dir, s.max_file_bytes)
         try:
             with FileLock(str(s.lock_path), timeout=lock_timeout):
-                report = self._c.indexer.sync(list(loaded.articles), rebuild=rebuild, progress=progress)
+                lease = WriterLease(self._c.store).acquire(wait=lock_timeout) if s.chroma_url else None
+                try:
+                    report = self._c.indexer.sync(list(loaded.articles), rebuild=rebuild, progress=progress, lease=lease)
+                finally:
+                    if lease is not None:
+                        lease.release()
         except Timeout:
             raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
         self._write_status(report)

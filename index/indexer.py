@@ -6,6 +6,8 @@ articles are copied over (no embedding), new and changed articles are chunked an
 batches that stream straight into it, then one atomic manifest write commits it. Until then
 readers see the previous generation, whole; a run killed at any point leaves uncommitted
 leftovers that the next run drops first. Then the keyword index is brought in step.
+On a shared Chroma server the run holds a ``WriterLease`` (renewed at every step) and its
+commit is refused, its generation dropped, when another writer committed since it began.
 
 ``Indexer.checkpoint`` (None by default) is called with the name of each step
 (``CHECKPOINTS``) so callers can report progress or, in tests, stop a run at a precise point.
@@ -22,7 +24,7 @@ from corpus.errors import IndexStateError
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
-from index.store import ChromaStore, StoredArticle
+from index.store import ChromaStore, StoredArticle, WriterLease
 
 __all__ = ["CHECKPOINTS", "IndexCheck", "IndexPlan", "IndexReport", "Indexer", "open_keyword", "plan"]
 
@@ -95,15 +97,37 @@ class Indexer:
         self.overlap_chars = overlap_chars
         self.batch_size = batch_size
         self.checkpoint: Callable[[str], None] | None = None
+        self._lease: WriterLease | None = None
 
     def _step(self, name: str) -> None:
+        self._renew()
         if self.checkpoint is not None:
             self.checkpoint(name)
 
-    def sync(self, articles: Sequence[Article], rebuild: bool = False, progress: Progress | None = None) -> IndexReport:
+    def _renew(self) -> None:
+        if self._lease is not None:
+            self._lease.renew()
+
+    def sync(
+        self,
+        articles: Sequence[Article],
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        lease: WriterLease | None = None,
+    ) -> IndexReport:
+        """Carry out the plan; ``lease`` (a shared server) is renewed at every step and checked
+        at commit. A run that cannot commit drops its own generation."""
+        self._lease = lease
+        try:
+            return self._sync(articles, rebuild, progress, lease)
+        finally:
+            self._lease = None
+
+    def _sync(self, articles: Sequence[Article], rebuild: bool, progress: Progress | None, lease: WriterLease | None) -> IndexReport:
         started = time.perf_counter()
         self._step("start")
-        self.store.drop_stale()  # what a killed run left behind
+        self.store.refresh()  # another machine may have committed since this store opened
+        self.store.drop_stale(keep_newer=lease is not None)  # what a killed run left behind
         stored = {} if rebuild else self.store.articles()
         if not rebuild:
             self._check_dimension()
@@ -118,17 +142,29 @@ class Indexer:
         embedded = 0
         if rebuild or the_plan.changed:
             writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension)
-            self._step("begun")
-            if the_plan.unchanged:
-                writer.copy_from(self.store, set(the_plan.unchanged))
-            self._step("copied")
-            # the chunk list lives only for the call: the keyword build below must not find a
-            # second copy of every new chunk's text still held here
-            embedded = self._embed_into_store(writer, self._chunks_to_embed(articles, the_plan), progress)
-            self._step("written")
-            self.store.commit(writer)
+            try:
+                if lease is not None:
+                    lease.building(writer.generation)
+                self._step("begun")
+                if the_plan.unchanged:
+                    writer.copy_from(self.store, set(the_plan.unchanged), tick=self._renew)
+                self._step("copied")
+                # the chunk list lives only for the call: the keyword build below must not find a
+                # second copy of every new chunk's text still held here
+                embedded = self._embed_into_store(writer, self._chunks_to_embed(articles, the_plan), progress)
+                self._step("written")
+                self.store.commit(writer, lease)
+            except Exception:
+                # not committed: drop this run's generation; when another writer's commit is
+                # why (it may have dropped our generation under us), say so
+                moved = self.store.abandon(writer)
+                if moved is not None:
+                    raise self.store.moved_error(moved) from None
+                if lease is not None:
+                    lease.check()  # raises when another writer took the lease over
+                raise
             self._step("committed")
-            self.store.drop_stale()
+            self.store.drop_stale(keep_newer=lease is not None)
             self._step("cleaned")
         self.refresh_keyword()
         self._step("done")

@@ -9,25 +9,60 @@ commits it with one atomic write of the manifest (the metadata of ``<name>.manif
 committed collection, its chunk count, model and vector dimension). Readers only ever open the
 committed collection, so a writer killed at any point leaves the old state intact; the next
 writer drops the uncommitted leftovers (``drop_stale``).
+
+Several writers on one Chroma server (machines with their own data folders, so the local file
+lock does not see each other) are kept apart twice:
+
+- a lease (``WriterLease``): the metadata of ``<name>.lock`` names one owner and an expiry; a
+  run takes it before touching anything, renews it at its checkpoints and releases it at the
+  end; a live lease of another owner refuses (or makes wait) the next writer; an expired one
+  (its writer was killed) is taken over.
+- an optimistic check at commit: a writer remembers the generation it started from, and
+  ``commit`` re-reads the lease and the manifest right before writing; if another writer
+  committed meanwhile (or took the lease over), it refuses with ``IndexStateError`` and drops
+  its own uncommitted generation: nothing is lost, the other commit stands.
+
+Chroma has no compare-and-swap, so a window remains: both checks are a read followed by a
+write. Two writers can both believe they hold the lease when their read-to-write gaps overlap
+by more than the settle pause (``WriterLease.settle``); the loser is then refused at its next
+renewal or at commit at the latest. Only if both of them commit within the same few
+milliseconds (between one's last re-read and its manifest write) does the later write replace
+the earlier commit silently (the index stays whole, one of the two runs' changes is missing until
+the next ``assistant index``). Expiry is wall-clock
+time, so the writers' clocks must agree to well within the lease time (``LEASE_SECONDS``), and
+a writer stalled longer than that without reaching a checkpoint loses its lease.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from corpus.errors import IndexStateError
 from corpus.models import Chunk
 
-__all__ = ["ChromaStore", "StoredArticle", "chunk_to_metadata", "discard_local_index", "metadata_to_chunk", "make_client"]
+__all__ = [
+    "LEASE_SECONDS",
+    "ChromaStore",
+    "StoredArticle",
+    "WriterLease",
+    "chunk_to_metadata",
+    "discard_local_index",
+    "metadata_to_chunk",
+    "make_client",
+]
 
 # Rows per read. Chroma's working memory for a ``get`` grows with the page (13k SciFact chunks,
 # metadata only: +74 MiB RSS at 5,000 rows, +20 MiB at 1,000) and stays flat across pages;
 # reading time is the same.
 _PAGE = 1000
+LEASE_SECONDS = 120.0  # a writer's lease on a shared server; renewed at its checkpoints
 
 
 @dataclass(frozen=True)
@@ -152,6 +187,7 @@ class ChromaStore:
         self._collection: Any = None
         self._generation = 0
         self._stored_dimension: int | None = None
+        self._base = 0  # for a writer (``begin_generation``): the generation it started from
 
     # -- collection -------------------------------------------------------------------------
     # Generations: every re-index writes a new physical collection ``<name>.g<N>``; one atomic
@@ -267,6 +303,12 @@ class ChromaStore:
         manifest = self.manifest()
         return int((manifest or {}).get("generation", 0)) != self._generation
 
+    def refresh(self) -> None:
+        """Forget the opened collection if another generation was committed since (a writer's
+        plan must start from what is committed now); it reopens on next use."""
+        if self._collection is not None and self.changed():
+            self._collection = None
+
     def snapshot(self) -> ChromaStore:
         """A store pinned to the generation committed now (for readers: one state per question)."""
         view = ChromaStore(self.client, self.collection_name, self.model_name, self.dimension)
@@ -296,6 +338,11 @@ class ChromaStore:
         prefix = f"{self.collection_name}.g"
         return [n for n in names if n == self.collection_name or (n.startswith(prefix) and n[len(prefix):].isdigit())]
 
+    def _generation_of(self, name: str) -> int:
+        """``<name>.g<N>`` is generation N; the plain ``<name>`` (before generations) is 0."""
+        prefix = f"{self.collection_name}.g"
+        return int(name[len(prefix):]) if name.startswith(prefix) else 0
+
     # -- generations (the write path) ----------------------------------------------------------
     def begin_generation(self, expect_dimension: int | None = None) -> ChromaStore:
         """A new, empty collection for the next generation; no reader sees it before ``commit``."""
@@ -303,6 +350,9 @@ class ChromaStore:
         prefix = f"{self.collection_name}.g"
         highest = max([int(manifest.get("generation", 0))] + [int(n[len(prefix):]) for n in self._physical_names() if n != self.collection_name])
         gen = highest + 1
+        # what the writer's plan was made from: the opened generation, or (a rebuild, which
+        # reads nothing) the committed one now
+        base = self._generation if self._collection is not None else int(manifest.get("generation", 0))
         writer = ChromaStore(self.client, self.collection_name, self.model_name, self.dimension)
         writer._collection = self._safe(
             self.client.create_collection,
@@ -313,12 +363,16 @@ class ChromaStore:
         )
         writer._generation = gen
         writer._stored_dimension = expect_dimension
+        writer._base = base
         return writer
 
-    def copy_from(self, other: ChromaStore, sources: set[str]) -> int:
-        """Copy the chunks (vectors included) of ``sources`` from ``other``; no re-embedding."""
+    def copy_from(self, other: ChromaStore, sources: set[str], tick: Callable[[], None] | None = None) -> int:
+        """Copy the chunks (vectors included) of ``sources`` from ``other``; no re-embedding.
+        ``tick`` is called after each page (a writer renews its lease there)."""
         copied = 0
         for ids, metas, docs, vecs in other._pages_with_vectors():
+            if tick is not None:
+                tick()
             keep = [j for j, m in enumerate(metas) if str((m or {}).get("source", "")) in sources]
             if not keep:
                 continue
@@ -346,9 +400,23 @@ class ChromaStore:
                 return
             offset += len(ids)
 
-    def commit(self, writer: ChromaStore) -> None:
-        """Make ``writer``'s collection the committed one: a single atomic metadata write."""
-        previous = (self.manifest() or {}).get("collection")
+    def commit(self, writer: ChromaStore, lease: WriterLease | None = None) -> None:
+        """Make ``writer``'s collection the committed one: a single atomic metadata write.
+
+        Refused (``IndexStateError``, ``writer``'s generation dropped) when ``lease`` is no
+        longer held or another writer committed since ``writer`` began; both are re-read right
+        before the write (the window left is in the module docstring)."""
+        if lease is not None:
+            try:
+                lease.check()
+            except IndexStateError:
+                self.abandon(writer)
+                raise
+        current = self.manifest() or {}
+        if int(current.get("generation", 0)) != writer._base:
+            self.abandon(writer)
+            raise self.moved_error(int(current.get("generation", 0)))
+        previous = current.get("collection")
         meta: dict[str, Any] = {
             "generation": writer._generation,
             "collection": writer._collection.name,
@@ -363,16 +431,47 @@ class ChromaStore:
         manifest.modify(metadata=meta)
         self._collection, self._generation, self._stored_dimension = writer._collection, writer._generation, writer._stored_dimension
 
-    def drop_stale(self) -> list[str]:
-        """Delete collections that are neither committed nor the previous generation (readers
-        may still be answering from that one): leftovers of killed runs and old generations."""
+    def abandon(self, writer: ChromaStore) -> int | None:
+        """Drop ``writer``'s generation unless it is the committed one (best effort). Returns
+        the generation committed now when another writer committed after ``writer`` began."""
+        try:
+            current = self.manifest() or {}
+        except IndexStateError:
+            return None
+        name = writer._collection.name if writer._collection is not None else None
+        if name and current.get("collection") != name:
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # noqa: BLE001 - dropped already (by another writer's cleanup)
+                pass
+        committed = int(current.get("generation", 0))
+        return committed if committed != writer._base and current.get("collection") != name else None
+
+    def moved_error(self, generation: int) -> IndexStateError:
+        """The refusal of a writer that began before another writer committed ``generation``."""
+        return IndexStateError(
+            f"another writer committed generation {generation} of the collection {self.collection_name!r} "
+            "meanwhile; its commit stands and this run's uncommitted generation was dropped; "
+            "run `assistant index` again"
+        )
+
+    def drop_stale(self, keep_newer: bool = False) -> list[str]:
+        """Delete leftovers of killed runs and old generations: every collection but the
+        committed one, the previous one (readers may still be answering from it) and one
+        named in a live writer lease. With ``keep_newer`` (a shared server, where a writer that
+        lost the lease race may still be building one) collections newer than the committed
+        generation are left too, until a later commit makes them older."""
         manifest = self.manifest()
         if manifest is None:
             return []
+        committed = int(manifest.get("generation", 0))
         keep = {manifest.get("collection"), manifest.get("previous")}
+        lease = self.read_lease()
+        if _lease_live(lease) and int(lease.get("generation", 0)):
+            keep.add(f"{self.collection_name}.g{int(lease['generation'])}")
         dropped = []
         for name in self._physical_names():
-            if name not in keep:
+            if name not in keep and not (keep_newer and self._generation_of(name) > committed):
                 try:
                     self.client.delete_collection(name)
                     dropped.append(name)
@@ -388,6 +487,30 @@ class ChromaStore:
             except Exception:  # noqa: BLE001 - absent already
                 pass
         self._collection = None
+
+    # -- the writer lease (shared servers) ------------------------------------------------------
+    @property
+    def lease_name(self) -> str:
+        return f"{self.collection_name}.lock"
+
+    def read_lease(self) -> dict[str, Any]:
+        """The writer lease as stored (``{}`` when none was ever taken)."""
+        from chromadb.errors import NotFoundError
+
+        try:
+            return dict(self.client.get_collection(name=self.lease_name).metadata or {})
+        except (NotFoundError, ValueError):
+            return {}
+        except Exception as exc:
+            raise IndexStateError(f"the index lease cannot be read ({exc.__class__.__name__}: {_first_line(exc)})") from None
+
+    def write_lease(self, meta: dict[str, Any]) -> None:
+        """Replace the writer lease with ``meta`` (one metadata write)."""
+        try:
+            coll = self.client.get_or_create_collection(name=self.lease_name, embedding_function=None, metadata=meta)
+            coll.modify(metadata=meta)
+        except Exception as exc:
+            raise IndexStateError(f"the index lease cannot be written ({exc.__class__.__name__}: {_first_line(exc)})") from None
 
     def exists(self) -> bool:
         try:
@@ -497,3 +620,95 @@ class ChromaStore:
         )
         ids, metas, docs, dists = res["ids"][0], res["metadatas"][0], res["documents"][0], res["distances"][0]
         return [(metadata_to_chunk(i, d or "", m or {}), 1.0 - float(dist)) for i, m, d, dist in zip(ids, metas, docs, dists)]
+
+
+def _lease_live(meta: dict[str, Any]) -> bool:
+    return bool(meta.get("owner")) and float(meta.get("expires", 0) or 0) > time.time()
+
+
+class WriterLease:
+    """One indexing run's exclusive right to write a collection on a shared Chroma server.
+
+    Stored as the metadata of ``<name>.lock``: ``owner`` (host:pid:random), ``expires`` (Unix
+    time) and ``generation`` (the one being built; 0 before ``begin_generation``). ``acquire``
+    refuses, or waits up to ``wait`` seconds, while another owner's lease is live; takes over an
+    expired one (its writer was killed); and after writing re-reads once ``settle`` seconds
+    later, so that of two writers racing for a free lease the one whose write landed first
+    backs off. ``renew`` (at the run's checkpoints) extends it and ``check`` (before the commit)
+    confirms it is still ours; both raise ``IndexStateError`` when another writer took it over.
+    The window left open is described in this module's docstring.
+    """
+
+    def __init__(self, store: ChromaStore, ttl: float = LEASE_SECONDS, owner: str | None = None, settle: float = 0.2):
+        if ttl <= 0:
+            raise ValueError(f"ttl must be greater than 0. Currently, ttl is {ttl}")
+        self.store = store
+        self.ttl = ttl
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.settle = settle
+        self.generation = 0
+        self.held = False
+        self._renewed = 0.0
+
+    def _write(self) -> None:
+        self.store.write_lease({"owner": self.owner, "expires": time.time() + self.ttl, "generation": self.generation})
+        self._renewed = time.monotonic()
+
+    def _held_error(self, meta: dict[str, Any]) -> IndexStateError:
+        until = time.strftime("%H:%M:%S UTC", time.gmtime(float(meta.get("expires", 0))))
+        return IndexStateError(
+            f"another writer ({meta.get('owner')}) is indexing the collection {self.store.collection_name!r} "
+            f"on this Chroma server (its lease runs until {until} unless renewed); wait for it to finish "
+            "and run `assistant index` again"
+        )
+
+    def acquire(self, wait: float = 0) -> WriterLease:
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            current = self.store.read_lease()
+            if _lease_live(current) and current.get("owner") != self.owner:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._held_error(current)
+                time.sleep(min(1.0, left))
+                continue
+            self._write()
+            time.sleep(self.settle)
+            if self.store.read_lease().get("owner") == self.owner:
+                self.held = True
+                return self
+            # another writer's write landed after ours: theirs stands, we wait or refuse above
+
+    def check(self) -> None:
+        """Raise ``IndexStateError`` unless the stored lease still names this owner."""
+        current = self.store.read_lease()
+        if current.get("owner") != self.owner:
+            self.held = False
+            raise IndexStateError(
+                f"this indexing run's lease on the collection {self.store.collection_name!r} was taken over by "
+                f"another writer ({current.get('owner') or 'none'}) after it expired; nothing of this run was "
+                "committed; run `assistant index` again"
+            )
+
+    def renew(self, force: bool = False) -> None:
+        """Extend the lease (at most every quarter of ``ttl`` unless ``force``), after ``check``."""
+        if not self.held or (not force and time.monotonic() - self._renewed < self.ttl / 4):
+            return
+        self.check()
+        self._write()
+
+    def building(self, generation: int) -> None:
+        """Name the generation this run builds, so that no one's ``drop_stale`` drops it."""
+        self.generation = generation
+        self.renew(force=True)
+
+    def release(self) -> None:
+        """Give the lease up (best effort: an unreleased lease expires by itself)."""
+        if not self.held:
+            return
+        self.held = False
+        try:
+            if self.store.read_lease().get("owner") == self.owner:
+                self.store.write_lease({"owner": "", "expires": 0.0, "generation": 0})
+        except IndexStateError:
+            pass

@@ -20,7 +20,7 @@ from assistant.settings import Settings
 from corpus.errors import IndexStateError
 from index.store import make_client
 
-from conftest import free_port, serve_process, write_article
+from conftest import FakeEmbedder, free_port, serve_process, write_article
 
 pytestmark = pytest.mark.slow
 
@@ -173,3 +173,137 @@ def test_make_client_with_token_sends_it_and_reports_a_refusal():
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- two writers on one server ------------------------------------------------------------------
+# Each "machine" is an Assistant with its own data folder (so the local file lock never sees
+# the other) and the deterministic fake embedder; the server, its collections and the lease are
+# the real ones.
+
+
+def _machine(server_settings, name: str) -> Assistant:
+    return Assistant.from_settings(server_settings(name), embedder=FakeEmbedder())
+
+
+def _names(assistant: Assistant) -> set[str]:
+    return {c if isinstance(c, str) else c.name for c in assistant._c.store.client.list_collections()}
+
+
+def _paused_index(assistant: Assistant, stop: str):
+    """Run ``assistant.index()`` in a thread that stops at checkpoint ``stop`` until released."""
+    reached, go, result = threading.Event(), threading.Event(), {}
+
+    def checkpoint(name: str) -> None:
+        if name == stop and not reached.is_set():
+            reached.set()
+            go.wait(60)
+
+    def run() -> None:
+        try:
+            result["report"] = assistant.index()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            result["error"] = exc
+
+    assistant._c.indexer.checkpoint = checkpoint
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert reached.wait(60), result
+    return go, thread, result
+
+
+def test_server_second_writer_refused_while_first_holds_lease_then_waits_for_it(server_settings):
+    a, b = _machine(server_settings, "a"), _machine(server_settings, "b")
+    go, thread, result = _paused_index(a, "embedded")
+    try:
+        with pytest.raises(IndexStateError) as refused:
+            b.index()
+        message = str(refused.value)
+        assert "another writer" in message and "assistant index" in message and len(message.splitlines()) == 1
+        # with a timeout, the second writer waits for the first to finish, then finds nothing to do
+        threading.Timer(1.0, go.set).start()
+        report = b.index(lock_timeout=60)
+    finally:
+        go.set()
+        thread.join(60)
+    assert "error" not in result, result
+    assert result["report"].added == 3
+    assert (report.unchanged, report.embedded, report.chunks) == (3, 0, result["report"].chunks)
+    assert b.retrieve("goroutines channels", k=1)[0].source == "go.md"
+    assert b._c.store.read_lease()["owner"] == ""  # released at the end
+
+
+@pytest.mark.parametrize(("stop", "rebuild"), [("embedded", True), ("written", False)])
+def test_server_commit_race_refuses_later_commit_and_drops_its_generation(server_settings, tiny_corpus, stop, rebuild):
+    """Both writers believe they hold the lease (the race the lease cannot exclude): A runs
+    the indexer without one; B indexes and commits while A is stopped at ``stop``."""
+    from corpus.loaders import load_corpus
+
+    a, b = _machine(server_settings, "a"), _machine(server_settings, "b")
+    a.index()
+    committed = a._c.store.manifest()["generation"]
+    write_article(tiny_corpus, "django.md", "Django admin", "## Admin\n\nThe Django admin panel manages data without front-end work.")
+    seen: dict[str, set[str]] = {}
+    b._c.indexer.checkpoint = lambda name: seen.setdefault(name, _names(b))
+
+    def checkpoint(name: str) -> None:
+        if name == stop and "a" not in seen:
+            seen["a"] = _names(a)
+            b.index()
+
+    a._c.indexer.batch_size = 1
+    a._c.indexer.checkpoint = checkpoint
+    ours = f"{a.settings.collection}.g{committed + 1}"
+    with pytest.raises(IndexStateError, match=rf"another writer committed generation {committed + 2} .*run `assistant index` again"):
+        a._c.indexer.sync(list(load_corpus(tiny_corpus).articles), rebuild=rebuild)
+    assert ours in seen["a"] and ours in seen["begun"]  # B's first clean-up left A's generation alone
+    assert ours not in _names(a)
+    assert a._c.store.manifest()["generation"] == committed + 2  # B's commit stands
+    reader = _machine(server_settings, "c")
+    assert "django.md" in {s for s, _ in reader.articles()}
+    assert reader.retrieve("Django admin panel front-end", k=1)[0].source == "django.md"
+    assert a.index().embedded == 0  # run again: A is in step with nothing to embed
+
+
+def test_server_expired_lease_of_killed_writer_is_taken_over(server_settings, tiny_corpus):
+    a, b = _machine(server_settings, "a"), _machine(server_settings, "b")
+    a.index()
+    store = a._c.store
+    leftover = f"{a.settings.collection}.g{store.manifest()['generation'] + 1}"
+    store.client.create_collection(leftover, embedding_function=None)  # the killed writer's generation
+    dead = {"owner": "dead-host:4242:deadbeef", "generation": store.manifest()["generation"] + 1}
+    store.write_lease({**dead, "expires": time.time() + 60})
+    write_article(tiny_corpus, "django.md", "Django admin", "## Admin\n\nThe Django admin panel manages data without front-end work.")
+    with pytest.raises(IndexStateError, match="dead-host:4242:deadbeef"):
+        b.index()  # live: refused
+    assert leftover in _names(b)
+    store.write_lease({**dead, "expires": time.time() - 1})
+    report = b.index()
+    assert (report.added, report.unchanged) == (1, 3)
+    assert store.read_lease()["owner"] == ""
+    assert leftover not in _names(b)
+    assert b.retrieve("Django admin panel front-end", k=1)[0].source == "django.md"
+
+
+def test_server_writer_whose_expired_lease_was_taken_over_cannot_commit(server_settings, tiny_corpus):
+    a, b = _machine(server_settings, "a"), _machine(server_settings, "b")
+    a.index()
+    write_article(tiny_corpus, "django.md", "Django admin", "## Admin\n\nThe Django admin panel manages data without front-end work.")
+    taken: list = []
+
+    def checkpoint(name: str) -> None:  # A stalls past its lease time; B takes over meanwhile
+        if name == "written" and not taken:
+            store = a._c.store
+            store.write_lease({**store.read_lease(), "expires": time.time() - 1})
+            taken.append(_paused_index(b, "embedded"))
+
+    a._c.indexer.checkpoint = checkpoint
+    ours = f"{a.settings.collection}.g{a._c.store.manifest()['generation'] + 1}"
+    with pytest.raises(IndexStateError, match="taken over by another writer") as lost:
+        a.index()
+    assert len(str(lost.value).splitlines()) == 1
+    assert ours not in _names(a)
+    go, thread, result = taken[0]
+    go.set()
+    thread.join(60)
+    assert result["report"].added == 1
+    assert a.retrieve("Django admin panel front-end", k=1)[0].source == "django.md"
