@@ -23,14 +23,15 @@ lock does not see each other) are kept apart twice:
   its own uncommitted generation: nothing is lost, the other commit stands.
 
 Chroma has no compare-and-swap, so a window remains: both checks are a read followed by a
-write. Two writers can both believe they hold the lease when their read-to-write gaps overlap
-by more than the settle pause (``WriterLease.settle``); the loser is then refused at its next
-renewal or at commit at the latest. Only if both of them commit within the same few
+write. Two writers can both believe they hold the lease when one reads it free before the
+other's write lands and writes its own only after the other's re-read (``WriterLease.settle``
+seconds after that write): a read-to-write gap longer than the pause. The one overwritten is
+then refused at its next renewal or at commit at the latest. Only if both of them commit within the same few
 milliseconds (between one's last re-read and its manifest write) does the later write replace
-the earlier commit silently (the index stays whole, one of the two runs' changes is missing until
-the next ``assistant index``). Expiry is wall-clock
-time, so the writers' clocks must agree to well within the lease time (``LEASE_SECONDS``), and
-a writer stalled longer than that without reaching a checkpoint loses its lease.
+the earlier commit silently (the index stays whole; one run's changes are missing until the
+next ``assistant index``). Expiry is wall-clock time, so the writers' clocks must agree to well
+within the lease time (``LEASE_SECONDS``), and a writer stalled longer than that between two
+checkpoints loses its lease (and is refused when it resumes).
 """
 
 from __future__ import annotations
@@ -684,10 +685,11 @@ class WriterLease:
         current = self.store.read_lease()
         if current.get("owner") != self.owner:
             self.held = False
+            who = current.get("owner") or "which has finished since"
             raise IndexStateError(
-                f"this indexing run's lease on the collection {self.store.collection_name!r} was taken over by "
-                f"another writer ({current.get('owner') or 'none'}) after it expired; nothing of this run was "
-                "committed; run `assistant index` again"
+                f"this indexing run's lease on the collection {self.store.collection_name!r} expired and was "
+                f"taken over by another writer ({who}); nothing of this run was committed; "
+                "run `assistant index` again"
             )
 
     def renew(self, force: bool = False) -> None:
