@@ -307,3 +307,34 @@ def test_server_writer_whose_expired_lease_was_taken_over_cannot_commit(server_s
     thread.join(60)
     assert result["report"].added == 1
     assert a.retrieve("Django admin panel front-end", k=1)[0].source == "django.md"
+
+
+def test_server_lease_race_writer_whose_write_was_overwritten_backs_off(server_settings):
+    """Two writers read the lease free; B's write lands during A's settle pause: A re-reads,
+    sees B and refuses instead of going on with B."""
+    from index.store import WriterLease
+
+    store = _machine(server_settings, "a")._c.store
+    a = WriterLease(store, owner="host-a:1:aaaa", settle=1.0)
+    result: dict = {}
+
+    def acquire() -> None:
+        try:
+            result["lease"] = a.acquire()
+        except IndexStateError as exc:
+            result["error"] = exc
+
+    thread = threading.Thread(target=acquire, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while store.read_lease().get("owner") != a.owner:  # A's write has landed; A now pauses
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    b = WriterLease(store, owner="host-b:2:bbbb")
+    b._write()
+    thread.join(30)
+    assert "host-b:2:bbbb" in str(result["error"]) and not a.held
+    b.held = True
+    b.release()
+    assert a.acquire().held
+    a.release()
