@@ -8,20 +8,21 @@ from typing import Any
 from assistant.extractive import ExtractiveEngine
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from index.embedding import DEFAULT_MODEL, Embedder, load_sentence_transformer_embeddings
+from index.embedding import DEFAULT_DIMENSION, DEFAULT_MODEL, Embedder, LazyEmbedder, load_sentence_transformer_embeddings
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.store import ChromaStore, make_client
 
-__all__ = ["Components", "build_components", "build_embedder"]
+__all__ = ["Components", "build_components", "build_embedder", "build_query_embedder"]
 
-_EMBEDDER_CACHE: dict[tuple[str, int], Any] = {}
+_EMBEDDER_CACHE: dict[tuple[Any, ...], Any] = {}
 
 
 @dataclass
 class Components:
     settings: Settings
-    embedder: Embedder
+    embedder: Embedder  # bulk: indexing
+    query_embedder: Embedder  # questions and answer sentences (the same vectors)
     store: ChromaStore
     keyword: KeywordIndex
     retriever: HybridRetriever
@@ -30,7 +31,8 @@ class Components:
 
 
 def build_embedder(settings: Settings) -> Embedder:
-    """The packaged all-MiniLM-L6-v2, loaded once per process."""
+    """The packaged all-MiniLM-L6-v2 for indexing, once per process: torch (loaded at its first
+    use, so a process that only answers never imports torch) or the int8 ONNX model."""
     key = (DEFAULT_MODEL, settings.embed_batch_size, settings.embed_backend)
     if key not in _EMBEDDER_CACHE and settings.embed_backend == "onnx":
         from index.onnx_embedding import OnnxEmbeddings, build_onnx_model
@@ -38,12 +40,41 @@ def build_embedder(settings: Settings) -> Embedder:
         path = build_onnx_model(settings.model_cache_dir / "onnx")
         _EMBEDDER_CACHE[key] = OnnxEmbeddings(path, batch_size=settings.embed_batch_size)
     if key not in _EMBEDDER_CACHE:
-        _EMBEDDER_CACHE[key] = load_sentence_transformer_embeddings(batch_size=settings.embed_batch_size)
+        batch = settings.embed_batch_size
+        _EMBEDDER_CACHE[key] = LazyEmbedder(
+            lambda: load_sentence_transformer_embeddings(batch_size=batch), DEFAULT_MODEL, DEFAULT_DIMENSION
+        )
+    return _EMBEDDER_CACHE[key]
+
+
+def build_query_embedder(settings: Settings, bulk: Embedder) -> Embedder:
+    """What embeds questions and answer sentences. With the torch backend and
+    ``query_backend="onnx"``: the fp32 ONNX export of the same model (vectors within cosine
+    0.9999 of torch's, so it queries the torch-built index), built into the model cache once;
+    it answers in a few milliseconds and, unlike torch, keeps its speed when the CPU is busy.
+    Otherwise (or if the export cannot be built) ``bulk`` itself."""
+    if settings.embed_backend != "torch" or settings.query_backend != "onnx":
+        return bulk
+    key = ("query", DEFAULT_MODEL, settings.embed_batch_size, "fp32")
+    if key not in _EMBEDDER_CACHE:
+        import logging
+
+        from index.onnx_embedding import OnnxEmbeddings, build_onnx_model
+
+        try:
+            path = build_onnx_model(settings.model_cache_dir / "onnx", precision="fp32")
+            _EMBEDDER_CACHE[key] = OnnxEmbeddings(path, batch_size=settings.embed_batch_size, model_id=DEFAULT_MODEL)
+        except Exception as exc:  # noqa: BLE001 - a speed-up that cannot be built must not stop answers
+            logging.getLogger(__name__).warning("the ONNX query model could not be built (%s); using torch", exc)
+            return bulk
     return _EMBEDDER_CACHE[key]
 
 
 def build_components(settings: Settings, embedder: Embedder | None = None, client: Any = None) -> Components:
+    """Everything the assistant needs, per ``settings``; a given ``embedder`` does all embedding."""
+    query_embedder = embedder
     embedder = embedder or build_embedder(settings)
+    query_embedder = query_embedder or build_query_embedder(settings, embedder)
     if client is None:
         if not settings.chroma_url:
             settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +93,7 @@ def build_components(settings: Settings, embedder: Embedder | None = None, clien
     retriever = HybridRetriever(
         store,
         keyword,
-        embedder,
+        query_embedder,
         k=settings.k,
         candidates=settings.candidates,
         dense_weight=settings.dense_weight,
@@ -70,12 +101,12 @@ def build_components(settings: Settings, embedder: Embedder | None = None, clien
         rrf_k=settings.rrf_k,
     )
     indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars)
-    engine = ExtractiveEngine(embedder, settings.min_relevance, settings.answer_sentences)
+    engine = ExtractiveEngine(query_embedder, settings.min_relevance, settings.answer_sentences)
     if settings.engine != "extractive":
         from assistant.llm.engine import build_llm_engine
 
-        engine = build_llm_engine(settings, embedder, fallback=engine)
-    components = Components(settings, embedder, store, keyword, retriever, indexer, engine)
+        engine = build_llm_engine(settings, query_embedder, fallback=engine)
+    components = Components(settings, embedder, query_embedder, store, keyword, retriever, indexer, engine)
     # the keyword index is swapped when a new index generation is committed: look it up late
     extractive = getattr(engine, "fallback", None) or engine
     if isinstance(extractive, ExtractiveEngine):

@@ -6,11 +6,14 @@ Embeddings are L2-normalised, so cosine similarity is a dot product.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import threading
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Embedder", "DEFAULT_MODEL", "packaged_model_path", "load_sentence_transformer_embeddings"]
+__all__ = ["Embedder", "LazyEmbedder", "DEFAULT_MODEL", "DEFAULT_DIMENSION", "packaged_model_path", "load_sentence_transformer_embeddings"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_DIMENSION = 384
 
 
 @runtime_checkable
@@ -42,3 +45,37 @@ def load_sentence_transformer_embeddings(batch_size: int = 32, model_path: str |
         encode_kwargs={"normalize_embeddings": True, "batch_size": batch_size},
         query_encode_kwargs={"normalize_embeddings": True},
     )
+
+
+class LazyEmbedder:
+    """An embedder built on its first use.
+
+    Indexing needs the bulk model (torch); answering questions against an up-to-date index
+    does not, so ``assistant ask`` and ``assistant ui`` never load it unless something must be
+    embedded. ``model_id`` and ``dimension`` are known without loading.
+    """
+
+    def __init__(self, build: Callable[[], Any], model_id: str, dimension: int | None = None):
+        self._build = build
+        self.model_id = model_id
+        self.dimension = dimension
+        self._inner: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    @property
+    def inner(self) -> Any:
+        if self._inner is None:
+            with self._lock:
+                if self._inner is None:
+                    self._inner = self._build()
+        return self._inner
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)

@@ -181,7 +181,8 @@ class Indexer:
     def _check_dimension(self) -> None:
         stored = self.store.stored_dimension
         if stored:
-            made = len(self.embedder.embed_query("dimension probe"))
+            # a lazily loaded model declares its dimension: no need to load it to check
+            made = getattr(self.embedder, "dimension", None) or len(self.embedder.embed_query("dimension probe"))
             if made != stored:
                 raise IndexStateError(
                     f"the index holds {stored}-dimensional vectors but the model makes {made}; "

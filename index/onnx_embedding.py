@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OnnxEmbeddings", "build_onnx_model", "ONNX_MODEL_ID"]
+__all__ = ["OnnxEmbeddings", "build_onnx_model", "onnx_model_path", "ONNX_MODEL_ID", "PRECISIONS"]
 
 ONNX_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 _FILES = ("config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json")
@@ -40,22 +40,35 @@ def _digest(model_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def build_onnx_model(cache_dir: str | os.PathLike[str], model_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Path of the int8 ONNX model of ``model_dir`` (the packaged model by default), building
-    it into ``cache_dir`` first if it is not there yet (about a minute, once)."""
+PRECISIONS = ("int8", "fp32")
+
+
+def onnx_model_path(cache_dir: str | os.PathLike[str], model_dir: str | os.PathLike[str] | None = None, precision: str = "int8") -> Path:
+    """Where the ONNX model of ``model_dir`` in ``precision`` lives in ``cache_dir`` (built or not)."""
+    from index.embedding import packaged_model_path
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}. Currently, it is {precision!r}")
+    model_dir = Path(model_dir or packaged_model_path())
+    return Path(cache_dir) / f"minilm-{_digest(model_dir)}" / f"model-{precision}.onnx"
+
+
+def build_onnx_model(cache_dir: str | os.PathLike[str], model_dir: str | os.PathLike[str] | None = None, precision: str = "int8") -> Path:
+    """Path of the ONNX model of ``model_dir`` (the packaged model by default) in ``precision``
+    (``int8``: quantised, for bulk indexing; ``fp32``: the torch model's vectors, for queries),
+    building both into ``cache_dir`` first if it is not there yet (about a minute, once)."""
     from index.embedding import packaged_model_path
 
     model_dir = Path(model_dir or packaged_model_path())
-    target_dir = Path(cache_dir) / f"minilm-{_digest(model_dir)}"
-    target = target_dir / "model-int8.onnx"
+    target = onnx_model_path(cache_dir, model_dir, precision)
     if target.exists():
         return target
     with warnings.catch_warnings():
-        _build(model_dir, target_dir, target)
+        _build(model_dir, target.parent)
     return target
 
 
-def _build(model_dir: Path, target_dir: Path, target: Path) -> None:
+def _build(model_dir: Path, target_dir: Path) -> None:
     from index.offline import ensure_offline
 
     ensure_offline()
@@ -99,19 +112,25 @@ def _build(model_dir: Path, target_dir: Path, target: Path) -> None:
             )
         int8 = work / "model-int8.onnx"
         quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
-        os.replace(int8, target)  # atomic: a reader sees the whole file or none
+        # atomic: a reader sees the whole file or none
+        os.replace(int8, target_dir / "model-int8.onnx")
+        os.replace(fp32, target_dir / "model-fp32.onnx")
     finally:
         root.setLevel(level)
         shutil.rmtree(work, ignore_errors=True)
 
 
 class OnnxEmbeddings:
-    """LangChain-style ``Embeddings`` over the int8 ONNX model (normalised vectors)."""
+    """LangChain-style ``Embeddings`` over an ONNX export of the model (normalised vectors).
+
+    ``model_id`` names the vectors it makes: the int8 model's are its own (an index built with
+    it is not mixed with the torch model's); the fp32 model's are the torch model's (cosine
+    ≥ 0.9999), so it can embed queries against an index the torch model built."""
 
     model_id = ONNX_MODEL_ID
 
     def __init__(self, onnx_path: str | os.PathLike[str], model_dir: str | os.PathLike[str] | None = None,
-                 batch_size: int = 32, max_tokens: int = 256, threads: int | None = None):
+                 batch_size: int = 32, max_tokens: int = 256, threads: int | None = None, model_id: str | None = None):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -119,6 +138,8 @@ class OnnxEmbeddings:
 
         model_dir = Path(model_dir or packaged_model_path())
         self.batch_size = batch_size
+        if model_id:
+            self.model_id = model_id
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=max_tokens)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

@@ -68,3 +68,61 @@ def test_onnx_embedder_has_its_own_model_id(onnx_embedder, real_embedder):
 def test_settings_unknown_embed_backend_raises_assistant_error():
     with pytest.raises(AssistantError, match="embed_backend"):
         Settings(embed_backend="tensorflow").validated()
+
+
+def test_settings_unknown_query_backend_raises_assistant_error():
+    with pytest.raises(AssistantError, match="query_backend"):
+        Settings(query_backend="tensorflow").validated()
+
+
+@pytest.fixture(scope="module")
+def query_embedder(model_cache, real_embedder):
+    from assistant.factory import build_query_embedder
+
+    return build_query_embedder(Settings(model_cache_dir=model_cache), real_embedder)
+
+
+def test_query_embedder_fp32_onnx_gives_the_torch_models_vectors(query_embedder, real_embedder):
+    from index.onnx_embedding import OnnxEmbeddings
+
+    assert isinstance(query_embedder, OnnxEmbeddings)
+    # the same vectors as the torch model, so it queries an index torch built (same model id)
+    assert query_embedder.model_id == "all-MiniLM-L6-v2"
+    onnx = np.asarray(query_embedder.embed_documents(TEXTS))
+    torch = np.asarray(real_embedder.embed_documents(TEXTS))
+    assert (onnx * torch).sum(axis=1).min() > 0.9999
+    for text in ("bone density", "Which Rust framework hits a million requests per second?"):
+        assert float(np.dot(query_embedder.embed_query(text), real_embedder.embed_query(text))) > 0.9999
+
+
+def test_query_embedder_torch_setting_uses_the_bulk_embedder(real_embedder, model_cache):
+    from assistant.factory import build_query_embedder
+
+    assert build_query_embedder(Settings(model_cache_dir=model_cache, query_backend="torch"), real_embedder) is real_embedder
+    # the int8 backend's vectors are its own: its queries must be embedded by it too
+    assert build_query_embedder(Settings(model_cache_dir=model_cache, embed_backend="onnx"), real_embedder) is real_embedder
+
+
+def test_answering_process_with_an_up_to_date_index_never_imports_torch(query_embedder, model_cache, tiny_corpus, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ASSISTANT_CORPUS": str(tiny_corpus), "ASSISTANT_DATA": str(tmp_path / "data"),
+           "ASSISTANT_MODEL_CACHE": str(model_cache)}
+    exe = [sys.executable, "-m", "assistant"]
+    subprocess.run([*exe, "index"], env=env, check=True, capture_output=True, timeout=300)
+    script = (
+        "import json, sys\n"
+        "from assistant.core import Assistant\n"
+        "a = Assistant.from_settings()\n"
+        "answer = a.ask('Which Rust framework hits a million requests per second?')\n"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'loaded': a._c.embedder.loaded,"
+        " 'sources': [c.source for c in answer.citations], 'indexed': a.index().embedded}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True, timeout=300)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["sources"] and result["sources"][0].endswith("rust.md"), result
+    # answering and an unchanged re-index load no torch model: the fp32 ONNX export answers
+    assert result == {**result, "torch": False, "loaded": False, "indexed": 0}
