@@ -8,7 +8,7 @@ from typing import Any
 from assistant.extractive import ExtractiveEngine
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from index.embedding import DEFAULT_DIMENSION, DEFAULT_MODEL, Embedder, LazyEmbedder, load_sentence_transformer_embeddings
+from index.embedding import DEFAULT_DIMENSION, DEFAULT_MODEL, Embedder, LazyEmbedder, QueryCache, load_sentence_transformer_embeddings
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.store import ChromaStore, make_client
@@ -63,16 +63,19 @@ def build_query_embedder(settings: Settings, bulk: Embedder) -> Embedder:
 
         try:
             path = build_onnx_model(settings.model_cache_dir / "onnx", precision="fp32")
-            _EMBEDDER_CACHE[key] = OnnxEmbeddings(path, batch_size=settings.embed_batch_size, model_id=DEFAULT_MODEL)
+            _EMBEDDER_CACHE[key] = QueryCache(OnnxEmbeddings(path, batch_size=settings.embed_batch_size, model_id=DEFAULT_MODEL))
         except Exception as exc:  # noqa: BLE001 - a speed-up that cannot be built must not stop answers
             logging.getLogger(__name__).warning("the ONNX query model could not be built (%s); using torch", exc)
             return bulk
     return _EMBEDDER_CACHE[key]
 
 
-def build_components(settings: Settings, embedder: Embedder | None = None, client: Any = None) -> Components:
-    """Everything the assistant needs, per ``settings``; a given ``embedder`` does all embedding."""
-    query_embedder = embedder
+def build_components(
+    settings: Settings, embedder: Embedder | None = None, client: Any = None, query_embedder: Embedder | None = None
+) -> Components:
+    """Everything the assistant needs, per ``settings``. A given ``embedder`` does all the
+    embedding unless ``query_embedder`` is given too (questions and answer sentences)."""
+    query_embedder = query_embedder or embedder
     embedder = embedder or build_embedder(settings)
     query_embedder = query_embedder or build_query_embedder(settings, embedder)
     if client is None:

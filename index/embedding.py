@@ -7,10 +7,11 @@ Embeddings are L2-normalised, so cosine similarity is a dot product.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Embedder", "LazyEmbedder", "DEFAULT_MODEL", "DEFAULT_DIMENSION", "packaged_model_path", "load_sentence_transformer_embeddings"]
+__all__ = ["Embedder", "LazyEmbedder", "QueryCache", "DEFAULT_MODEL", "DEFAULT_DIMENSION", "packaged_model_path", "load_sentence_transformer_embeddings"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_DIMENSION = 384
@@ -79,3 +80,33 @@ class LazyEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+class QueryCache:
+    """``embed_query`` remembered for the last ``size`` texts (LRU); everything else passes
+    through. A question is embedded once although retrieval and the answer engine both need
+    its vector, and a repeated question costs nothing."""
+
+    def __init__(self, inner: Any, size: int = 512):
+        self.inner = inner
+        self.size = size
+        self.model_id = getattr(inner, "model_id", None)
+        self.dimension = getattr(inner, "dimension", None)
+        self._cache: OrderedDict[str, list[float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+                return list(vector)
+        vector = list(self.inner.embed_query(text))
+        with self._lock:
+            self._cache[text] = vector
+            while len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return list(vector)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import FakeEmbedder
 
-from index.embedding import LazyEmbedder
+from index.embedding import LazyEmbedder, QueryCache
 
 
 def _lazy(built: list[FakeEmbedder]) -> LazyEmbedder:
@@ -41,3 +41,25 @@ def test_lazy_embedder_unchanged_reindex_never_loads_the_model(tiny_corpus: Path
     assert not lazy.loaded  # the dimension check used the declared dimension
     (tiny_corpus / "go.md").write_text((tiny_corpus / "go.md").read_text() + "\nGo 1.26 adds faster maps.\n")
     assert assistant.index().embedded > 0 and lazy.loaded
+
+
+def test_query_cache_embeds_a_repeated_question_once_and_forgets_the_oldest():
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            super().__init__()
+            self.queries: list[str] = []
+
+        def embed_query(self, text: str) -> list[float]:
+            self.queries.append(text)
+            return super().embed_query(text)
+
+    inner = Counting()
+    cache = QueryCache(inner, size=2)
+    first = cache.embed_query("go")
+    first.append(99.0)  # callers may change what they get; the cache keeps its own copy
+    assert cache.embed_query("go") == inner._vec("go")
+    cache.embed_query("rust")
+    cache.embed_query("python")  # "go" is the oldest now: dropped
+    cache.embed_query("go")
+    assert inner.queries == ["go", "rust", "python", "go"]
+    assert cache.embed_documents(["a b"]) == inner.embed_documents(["a b"]) and cache.model_id == "fake-sha256"

@@ -83,9 +83,10 @@ def query_embedder(model_cache, real_embedder):
 
 
 def test_query_embedder_fp32_onnx_gives_the_torch_models_vectors(query_embedder, real_embedder):
+    from index.embedding import QueryCache
     from index.onnx_embedding import OnnxEmbeddings
 
-    assert isinstance(query_embedder, OnnxEmbeddings)
+    assert isinstance(query_embedder, QueryCache) and isinstance(query_embedder.inner, OnnxEmbeddings)
     # the same vectors as the torch model, so it queries an index torch built (same model id)
     assert query_embedder.model_id == "all-MiniLM-L6-v2"
     onnx = np.asarray(query_embedder.embed_documents(TEXTS))
