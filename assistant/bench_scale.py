@@ -10,9 +10,11 @@ so no two chunks share an embedding text either. ``--copies 10`` gives 51,830 do
 The real pipeline indexes it (``build_components`` + ``Indexer.sync``, embedded Chroma and BM25
 in a temporary folder) while a thread samples this process's RSS (``VmRSS``) every 0.5 s. The
 ``fake`` embedder (sha256-seeded bag of words, 384 dimensions, no model) measures the store and
-keyword side quickly; ``torch`` and ``onnx`` are the product's embedders. Printed: documents,
-chunks, seconds, chunks/s, RSS after the model load (baseline), peak RSS, RSS growth per 10k
-chunks while embedding, the Chroma folder's size on disk and warm retrieval latency p50.
+keyword side quickly; ``torch`` and ``onnx`` are the product's embedders, built by
+``build_components`` as the product builds them (with the torch backend, questions go to the
+fp32 ONNX export). Printed: documents, chunks, seconds, chunks/s, RSS after the model load
+(baseline), peak RSS, RSS growth per 10k chunks while embedding, the Chroma folder's size on
+disk and warm retrieval latency p50.
 
     python -m assistant.bench_scale [--corpus ../shared/bench/scifact] [--copies 10]
                                     [--embedder fake|torch|onnx] [--queries 100] [--json]
@@ -154,14 +156,6 @@ def _growth_per_10k(points: list[tuple[int, int]]) -> float:
     return _mib(slope * 10_000)
 
 
-def _embedder(name: str, settings: Any) -> Any:
-    if name == "fake":
-        return HashEmbedder()
-    from assistant.factory import build_embedder
-
-    return build_embedder(settings)
-
-
 def run_scale(
     corpus: Path,
     copies: int,
@@ -198,8 +192,11 @@ def run_scale(
                 embed_batch_size=batch_size,
                 embed_backend="onnx" if embedder == "onnx" else "torch",
             )
-            model = _embedder(embedder, settings)
-            model.embed_query("warm-up")
+            # as the product builds them: torch/onnx come with their query embedder (the fp32
+            # ONNX export for torch); warm both so their memory is in the baseline
+            components = build_components(settings, embedder=HashEmbedder() if embedder == "fake" else None)
+            components.embedder.embed_documents(["warm-up"])
+            components.query_embedder.embed_query("warm-up")
             out["rss_after_model_mib"] = _mib(_rss_kib())
 
             data = load_beir(corpus)
@@ -210,7 +207,6 @@ def run_scale(
             out["documents"] = len(articles)
             out["rss_after_corpus_mib"] = _mib(_rss_kib())
 
-            components = build_components(settings, embedder=model)
             points: list[tuple[int, int]] = []
             marks: dict[str, float] = {}
 
