@@ -231,7 +231,7 @@ def run_scale(
             out["rss_growth_mib_per_10k_chunks"] = _growth_per_10k(steady)
             out["rss_after_embedding_mib"] = marks.get("written", 0.0)
             out["rss_after_keyword_mib"] = marks.get("done", 0.0)
-            out["index_peak_rss_mib"] = _mib(sampler.peak_kib)
+            out["index_peak_rss_mib"] = _mib(max(sampler.peak_kib, _rss_kib()))
             out["chroma_disk_mib"] = _disk_bytes(settings.chroma_path) / 2**20
             out["keyword_disk_mib"] = _disk_bytes(settings.keyword_path) / 2**20
 
@@ -246,7 +246,7 @@ def run_scale(
                 timings.append((time.perf_counter() - t0) * 1000)
             out["retrieval_ms_p50"] = statistics.median(timings)
             out["latency_queries"] = len(timings)
-        out["peak_rss_mib"] = _mib(sampler.peak_kib)
+        out["peak_rss_mib"] = _mib(sampler.peak_kib)  # includes a last sample taken on exit
         out["ru_maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         step = max(1, len(sampler.samples) // 200)
         out["rss_timeline_mib"] = [[round(t, 1), round(_mib(k))] for t, k in sampler.samples[::step]]
