@@ -174,7 +174,7 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], k: int = 5) -> EvalRepor
         passages = assistant.retrieve(query, k=k)
         answer = assistant.ask(item.question, history=tuple(history))
         result = score_item(item, [p.text for p in passages], answer.text, answer.refused, [c.text for c in answer.citations])
-        checks = [c for c in getattr(answer, "checks", ()) if c.status != "note"]
+        checks = [c for c in getattr(answer, "checks", ()) if c.status not in ("note", "quoted")]  # the model's own sentences
         gen = getattr(answer, "generation", None)
         result = replace(
             result,

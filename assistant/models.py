@@ -51,7 +51,8 @@ class SentenceCheck:
 
     ``status``: ``supported`` (a cited passage supports it), ``recited`` (supported by another
     passage, whose number replaced the model's), ``unsupported`` (no passage supports it: removed
-    from the answer), ``note`` (says the passages do not cover something: kept, uncited).
+    from the answer), ``note`` (says the passages do not cover something: kept, uncited),
+    ``quoted`` (a passage sentence added verbatim because the answer did not cover it).
     ``cited`` are the model's valid passage numbers, ``passage`` the supporting one (prompt
     numbering, 1-based), ``score`` its support score (0..1).
     """
@@ -64,7 +65,7 @@ class SentenceCheck:
 
     @property
     def supported(self) -> bool:
-        return self.status in ("supported", "recited")
+        return self.status in ("supported", "recited", "quoted")
 
 
 @dataclass(frozen=True)

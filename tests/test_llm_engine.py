@@ -144,3 +144,24 @@ def test_assistant_ask_with_llm_engine_condenses_follow_up_before_retrieval(tiny
 def test_answer_stream_with_marker_after_period_keeps_it_with_the_sentence(fake_embedder, reply):
     answer = _engine(FakeChat(reply), fake_embedder).answer("q", "q", (RUST, GO))
     assert answer.text == "Actix Web hits 1 million requests per second [1]. Rocket offers clean syntax [1]."
+
+
+def test_answer_that_misses_the_key_sentence_gets_it_quoted_with_citation(fake_embedder):
+    # the model answers a neighbouring point of the passages; the sentence that holds the answer
+    # to the question is added verbatim, cited, and recorded as quoted (not as a model sentence)
+    chat = FakeChat("Rocket offers clean syntax [1].")
+    pieces, answer = _run(_engine(chat, fake_embedder), query="Which companies does Go power tools at?")
+    assert answer.text == "Rocket offers clean syntax [1]. Go powers tools at Google and Uber [2]."
+    assert "".join(pieces) == answer.text
+    assert [c.status for c in answer.checks] == ["supported", "quoted"]
+    assert [c.source for c in answer.citations] == ["rust.md", "go.md"]
+    assert answer.citations[1].quotes == ("Go powers tools at Google and Uber.",)
+
+
+def test_covers_needs_half_of_the_sentences_content_words():
+    from assistant.llm.engine import covers
+
+    sentence = "Go powers tools at Google and Uber."
+    assert covers("Google and Uber use Go tools [1].", sentence)
+    assert not covers("Go is popular [1].", sentence)
+    assert covers("anything", "and the of")  # no content words: nothing to cover

@@ -69,13 +69,17 @@ def answer_html(answer: Answer) -> str:
 
 def _checks_line(answer: Answer) -> str:
     """For generated answers: how many sentences the passages support, and how many were cut."""
-    counted = [c for c in getattr(answer, "checks", ()) if c.status != "note"]
+    checks = getattr(answer, "checks", ())
+    counted = [c for c in checks if c.status not in ("note", "quoted")]
     if not counted:
         return ""
     removed = sum(c.status == "unsupported" for c in counted)
     line = f"{html.escape(answer.engine)} engine · {len(counted) - removed} of {len(counted)} generated sentences supported by the passages"
     if removed:
         line += f" · {removed} without support removed"
+    quoted = sum(c.status == "quoted" for c in checks)
+    if quoted:
+        line += " · the passage sentence most relevant to the question added verbatim"
     return f'<div class="answer-checks">{line}</div>'
 
 

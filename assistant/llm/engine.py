@@ -11,7 +11,11 @@ How an answer is made:
 3. The model's text is cut into sentences as it streams; each finished sentence is verified
    (``verify.Verifier``) before it is shown: unsupported sentences are removed, citations are
    checked and renumbered ``[1]..[m]`` in order of first use, so ``[n]`` is ``citations[n-1]``.
-4. Refusals are the relevance gate's: when it passes but the model replies ``NOT IN THE
+4. Coverage: the sentence the extractive engine ranks first for the question (the passage
+   sentence most likely to hold the answer) must be covered by the answer — at least half of
+   its content words appear in it. When the model answered around it (a neighbouring point of
+   the same passages), that sentence is added verbatim with its citation (status ``quoted``).
+5. Refusals are the relevance gate's: when it passes but the model replies ``NOT IN THE
    ARTICLES`` (or only "the passages do not say" notes), fails (unreachable, not installed, ...)
    before anything was shown, or says nothing the passages support, the extractive engine's
    answer stands, with a notice saying so.
@@ -27,15 +31,16 @@ from typing import Any
 
 from assistant.citations import attach_citation
 from assistant.conversation import History, retrieval_query
-from assistant.extractive import NOT_COVERED, ExtractiveEngine
+from assistant.extractive import _ARTICLE_MARKER, NOT_COVERED, ExtractiveEngine
 from assistant.llm.backends import ChatModel
 from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_messages, parse_condensed
 from assistant.llm.verify import Verified, Verifier, split_answer_sentences
 from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck
 from corpus.errors import EngineError
 from index.embedding import Embedder
+from index.keyword import tokenize_query
 
-__all__ = ["LLMEngine", "build_llm_engine", "ENGINES"]
+__all__ = ["LLMEngine", "build_llm_engine", "covers", "ENGINES"]
 
 ENGINES = ("extractive", "local", "openai")
 _MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
@@ -83,6 +88,14 @@ class LLMEngine:
                 answer = item
         assert answer is not None
         return answer
+
+    def _key_sentence(self, query: str, passages: Sequence[Passage]) -> tuple[str, int] | None:
+        """The extractive engine's best sentence for ``query`` and its passage's index."""
+        candidates, _ = self.fallback.candidates(query, list(passages[: self.fallback.max_passages]))
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda c: c.score)
+        return _ARTICLE_MARKER.sub("", best.text).strip(), best.passage
 
     def _fallback(self, answer: Answer, notice: str, **extra: Any) -> Iterator[str | Answer]:
         answer = replace(answer, notices=answer.notices + (notice,), **extra)
@@ -154,6 +167,9 @@ class LLMEngine:
             yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
             return
         yield from state.flush_notes()
+        key = self._key_sentence(query or question, passages)
+        if key is not None and not covers("".join(state.pieces), key[0]):
+            yield from state.add_quote(key[0], passages[key[1]])
         yield Answer(
             question=question,
             text="".join(state.pieces),
@@ -213,6 +229,17 @@ class _State:
             yield from self._emit(note)
         yield from self._emit(text)
 
+    def add_quote(self, text: str, passage: Passage) -> Iterator[str]:
+        """``text``, a sentence of ``passage``, verbatim with its citation."""
+        if passage not in self.passages:
+            self.passages.append(passage)
+        n = self.passages.index(passage) + 1
+        m = self.number.setdefault(n, len(self.number) + 1)
+        if text not in self.quotes.setdefault(n, []):
+            self.quotes[n].append(text)
+        self.checks.append(SentenceCheck(text, "quoted", (n,), n, 1.0))
+        yield from self._emit(attach_citation(text, m))
+
     def citations(self) -> tuple[Citation, ...]:
         out = []
         for n, m in sorted(self.number.items(), key=lambda kv: kv[1]):
@@ -220,6 +247,14 @@ class _State:
             out.append(Citation(n=m, title=p.title, source=p.source, text=p.text, score=p.score, section=p.section,
                                 publisher=p.publisher, date=p.date, chunk_id=p.chunk_id, quotes=tuple(self.quotes.get(n, ()))))
         return tuple(out)
+
+
+def covers(answer: str, sentence: str, share: float = 0.5) -> bool:
+    """Whether ``answer`` holds at least ``share`` of ``sentence``'s content words (stemmed). Pure."""
+    words = set(tokenize_query(sentence))
+    if not words:
+        return True
+    return len(words & set(tokenize_query(answer))) >= share * len(words)
 
 
 def _pieces(text: str) -> list[str]:
