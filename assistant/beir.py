@@ -18,7 +18,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from assistant.settings import Settings
 from corpus.errors import AssistantError
 from corpus.models import Article, Chunk
 
-__all__ = ["BeirSet", "BeirParams", "BeirReport", "load_beir", "beir_collection_name", "doc_scores", "fuse_docs", "evaluate_run", "run_beir"]
+__all__ = ["BeirSet", "BeirParams", "BeirReport", "load_beir", "beir_collection_name", "doc_scores", "fuse_docs", "blend_scores", "document_chunks", "unit_mean", "rocchio", "evaluate_run", "run_beir"]
 
 MODES = ("hybrid", "dense", "keyword")
 
@@ -56,14 +56,41 @@ class BeirParams:
     # RRF peaked at 0.730 (k=10) and 0.722 at the assistant's k=60
     fusion: str = "convex"
     dense_weight: float = 0.7
+    # a second, finer index for the dense side: chunks of at most 300 characters (about one or
+    # two sentences, each embedded with the title), no overlap; a document's dense score is
+    # (1 - fine_weight) x its best 800-character chunk + fine_weight x its best fine chunk.
+    # SciFact train, dense alone: 800 0.691, 300 0.696, half and half 0.704; fused with
+    # whole-document BM25 at 0.7: fine_weight 0.5 0.7508, 0.4/0.6 0.748-0.749 (0 = no fine index)
+    fine_chunk_max_chars: int = 300
+    fine_chunk_overlap_chars: int = 0
+    fine_weight: float = 0.5
+    # the keyword side over whole documents ("document", title + abstract as one text) or over
+    # the 800-character chunks ("chunk"). BM25 alone: 0.698 vs 0.690; fused with the blended
+    # dense side at 0.7: 0.7508 vs 0.7436
+    keyword_unit: str = "document"
     rrf_k: int = 60
     mode: str = "hybrid"
+    # dense pseudo-relevance feedback (Rocchio): the query vector plus ``feedback_weight`` times
+    # the mean chunk vector of the ``feedback_docs`` best fused documents, searched again.
+    # SciFact train (dense 0.7 convex): 0 docs 0.7399 nDCG@10; 1 doc at 0.3 0.7446, at 0.5
+    # 0.7443, at 1.0 0.7406; 3 docs at 0.5 0.7422; 5 at 0.5 0.7433; 10 docs 0.735-0.736.
+    # Hybrid only: fed back from the dense ranking alone it lowers dense 0.691 to 0.687.
+    feedback_docs: int = 1
+    feedback_weight: float = 0.3
 
     def validated(self) -> BeirParams:
         if self.mode not in MODES:
             raise AssistantError(f"mode must be one of {', '.join(MODES)}. Currently, mode is {self.mode!r}")
         if self.fusion not in ("rrf", "convex"):
             raise AssistantError(f"fusion must be 'rrf' or 'convex'. Currently, fusion is {self.fusion!r}")
+        if self.keyword_unit not in ("document", "chunk"):
+            raise AssistantError(f"keyword_unit must be 'document' or 'chunk'. Currently, keyword_unit is {self.keyword_unit!r}")
+        if not 0.0 <= self.fine_weight <= 1.0:
+            raise AssistantError(f"fine_weight must be between 0 and 1. Currently, fine_weight is {self.fine_weight}")
+        if self.feedback_docs < 0 or self.feedback_weight < 0:
+            raise AssistantError(
+                f"feedback_docs and feedback_weight must not be negative. Currently, they are {self.feedback_docs} and {self.feedback_weight}"
+            )
         if self.depth < 1 or self.candidates < 1:
             raise AssistantError(f"depth and candidates must be positive. Currently, they are {self.depth} and {self.candidates}")
         return self
@@ -193,6 +220,50 @@ def fuse_docs(dense: dict[str, float], keyword: dict[str, float], params: BeirPa
     return convex_fusion([dense, keyword], [w, 1.0 - w])
 
 
+def blend_scores(first: dict[str, float], second: dict[str, float], weight: float) -> dict[str, float]:
+    """``weight`` x ``first`` + (1 - ``weight``) x ``second`` for every document in either; a
+    document missing from one takes that side's lowest score (it ranked below all of them). Pure."""
+    if not first or not second:
+        return dict(first or second)
+    low_first, low_second = min(first.values()), min(second.values())
+    return {
+        d: weight * first.get(d, low_first) + (1.0 - weight) * second.get(d, low_second)
+        for d in first.keys() | second.keys()
+    }
+
+
+def document_chunks(articles: Sequence[Article]) -> list[Chunk]:
+    """Each article as one chunk (title + whole text), for a keyword index over documents. Pure."""
+    return [
+        Chunk(id=a.source, source=a.source, title=a.title, section="", text=a.text, start=0, end=len(a.text), index=0)
+        for a in articles
+    ]
+
+
+def unit_mean(vectors: Sequence[Sequence[float]]) -> list[float]:
+    """The mean of ``vectors`` scaled to length 1 (a document's vector from its chunks'). Pure."""
+    import numpy as np
+
+    if len(vectors) == 0:
+        raise ValueError("unit_mean needs at least one vector")
+    mean = np.asarray(vectors, dtype=np.float64).mean(axis=0)
+    norm = float(np.linalg.norm(mean))
+    return (mean / norm).tolist() if norm > 0 else mean.tolist()
+
+
+def rocchio(query: Sequence[float], feedback: Sequence[Sequence[float]], weight: float) -> list[float]:
+    """Pseudo-relevance feedback: the unit query vector plus ``weight`` times the mean of the
+    ``feedback`` vectors, scaled to length 1. No feedback or weight 0: the query itself. Pure."""
+    import numpy as np
+
+    q = np.asarray(query, dtype=np.float64)
+    q = q / (float(np.linalg.norm(q)) or 1.0)
+    if len(feedback) and weight:
+        q = q + weight * np.asarray(feedback, dtype=np.float64).mean(axis=0)
+        q = q / (float(np.linalg.norm(q)) or 1.0)
+    return q.tolist()
+
+
 def evaluate_run(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, float]]) -> dict[str, float]:
     """nDCG@10, Recall@100 and MRR@10 of ``run`` by ``ranx``; queries without results count 0."""
     from ranx import Qrels, Run, evaluate
@@ -205,6 +276,19 @@ def evaluate_run(qrels: dict[str, dict[str, int]], run: dict[str, dict[str, floa
 # -- running --------------------------------------------------------------------------------
 def _top(scores: dict[str, float], n: int) -> dict[str, float]:
     return {d: scores[d] for d in _ranking(scores)[:n]}
+
+
+def _doc_vectors(store: Any) -> Callable[[str], list[float]]:
+    """A document's vector (its chunks' unit mean), read from the store on first use."""
+    cache: dict[str, list[float]] = {}
+
+    def get(source: str) -> list[float]:
+        if source not in cache:
+            res = store.collection.get(where={"source": source}, include=["embeddings"])
+            cache[source] = unit_mean(res["embeddings"])
+        return cache[source]
+
+    return get
 
 
 def run_beir(
@@ -221,35 +305,65 @@ def run_beir(
     from assistant.factory import build_components, build_embedder
     from corpus.errors import IndexStateError
     from index.embedding import DEFAULT_MODEL
+    from index.keyword import KeywordIndex
 
     params = (params or BeirParams()).validated()
     data = load_beir(folder)
     embedder = embedder or build_embedder(settings)
     model = str(getattr(embedder, "model_id", None) or DEFAULT_MODEL)
-    # its own data folder: its own embedded Chroma (one writer per folder) and its own lock
-    s = settings.with_(
-        data_dir=settings.data_dir / "beir",
-        collection=beir_collection_name(data, params, model),
-        chunk_max_chars=params.chunk_max_chars,
-        chunk_overlap_chars=params.chunk_overlap_chars,
-    )
-    s.data_dir.mkdir(parents=True, exist_ok=True)
-    c = build_components(s, embedder=embedder)
-    try:
-        with FileLock(str(s.lock_path), timeout=600):
-            report = c.indexer.sync(list(data.articles), progress=progress)
-    except Timeout:
-        raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
+
+    def indexed(p: BeirParams) -> tuple[Any, Any]:
+        # its own data folder: its own embedded Chroma (one writer per folder) and its own lock
+        s = settings.with_(
+            data_dir=settings.data_dir / "beir",
+            collection=beir_collection_name(data, p, model),
+            chunk_max_chars=p.chunk_max_chars,
+            chunk_overlap_chars=p.chunk_overlap_chars,
+        )
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        c = build_components(s, embedder=embedder)
+        try:
+            with FileLock(str(s.lock_path), timeout=600):
+                return c, c.indexer.sync(list(data.articles), progress=progress)
+        except Timeout:
+            raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
+
+    c, report = indexed(params)
+    chunks, embedded, index_seconds = report.chunks, report.embedded, report.seconds
+    fine = None
+    if params.fine_chunk_max_chars and params.mode != "keyword":
+        fine, fine_report = indexed(
+            replace(params, chunk_max_chars=params.fine_chunk_max_chars, chunk_overlap_chars=params.fine_chunk_overlap_chars)
+        )
+        chunks, embedded = chunks + fine_report.chunks, embedded + fine_report.embedded
+        index_seconds += fine_report.seconds
     retriever = c.retriever
+    keyword_index = retriever.keyword
+    if params.keyword_unit == "document" and params.mode != "dense":
+        keyword_index = KeywordIndex()
+        keyword_index.build(document_chunks(data.articles))
     started = time.perf_counter()
     qids = list(data.queries)
     vectors = embedder.embed_documents([data.queries[q] for q in qids]) if params.mode != "keyword" else [None] * len(qids)
+    doc_vectors = _doc_vectors(c.store)
+
+    def dense_side(text: str, vector: Any) -> dict[str, float]:
+        coarse = doc_scores(retriever.dense(text, params.candidates, vector=vector))
+        if fine is None:
+            return coarse
+        return blend_scores(coarse, doc_scores(fine.retriever.dense(text, params.candidates, vector=vector)), 1.0 - params.fine_weight)
+
     run: dict[str, dict[str, float]] = {}
     for qid, vector in zip(qids, vectors):
         text = data.queries[qid]
-        dense = doc_scores(retriever.dense(text, params.candidates, vector=vector)) if params.mode != "keyword" else {}
-        keyword = doc_scores(retriever.keyword.search(text, params.candidates)) if params.mode != "dense" else {}
-        run[qid] = _top(fuse_docs(dense, keyword, params), params.depth)
+        dense = dense_side(text, vector) if params.mode != "keyword" else {}
+        keyword = doc_scores(keyword_index.search(text, params.candidates)) if params.mode != "dense" else {}
+        fused = fuse_docs(dense, keyword, params)
+        if params.feedback_docs and params.feedback_weight and params.mode == "hybrid" and fused:
+            feedback = [doc_vectors(d) for d in _ranking(fused)[: params.feedback_docs]]
+            dense = dense_side(text, rocchio(vector, feedback, params.feedback_weight))
+            fused = fuse_docs(dense, keyword, params)
+        run[qid] = _top(fused, params.depth)
     search_seconds = time.perf_counter() - started
     if run_out is not None:
         run_out.update(run)
@@ -259,8 +373,8 @@ def run_beir(
         metrics=evaluate_run(data.qrels, run),
         queries=len(qids),
         documents=len(data.articles),
-        chunks=report.chunks,
-        embedded=report.embedded,
-        index_seconds=report.seconds,
+        chunks=chunks,
+        embedded=embedded,
+        index_seconds=index_seconds,
         search_seconds=search_seconds,
     )

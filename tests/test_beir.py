@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.beir import BeirParams, beir_collection_name, doc_scores, evaluate_run, fuse_docs, load_beir, run_beir
+from assistant.beir import (
+    BeirParams,
+    beir_collection_name,
+    blend_scores,
+    doc_scores,
+    document_chunks,
+    evaluate_run,
+    fuse_docs,
+    load_beir,
+    rocchio,
+    run_beir,
+    unit_mean,
+)
 from assistant.settings import Settings
 from corpus.errors import AssistantError
 from corpus.models import Chunk
@@ -95,6 +107,53 @@ def test_fuse_docs_modes_pick_one_side_or_fuse_both():
 def test_beir_params_unknown_mode_raises_assistant_error():
     with pytest.raises(AssistantError, match="mode"):
         BeirParams(mode="magic").validated()
+
+
+def test_blend_scores_weights_both_sides_and_fills_a_missing_side_with_its_lowest():
+    coarse, fine = {"a": 0.8, "b": 0.4}, {"a": 0.6, "c": 0.5}
+    blended = blend_scores(coarse, fine, 0.25)
+    assert blended == pytest.approx({"a": 0.25 * 0.8 + 0.75 * 0.6, "b": 0.25 * 0.4 + 0.75 * 0.5, "c": 0.25 * 0.4 + 0.75 * 0.5})
+    assert blend_scores(coarse, {}, 0.5) == coarse
+
+
+def test_document_chunks_make_one_chunk_of_title_and_whole_text(tmp_path):
+    data = load_beir(write_beir(tmp_path / "tiny"))
+    chunks = document_chunks(data.articles)
+    assert [c.source for c in chunks] == ["d1", "d2", "d3", "d4", "d5"]
+    long = chunks[3]
+    assert long.text == data.articles[3].text and long.end == len(long.text)
+    assert long.embedding_text().startswith("A long methods paper\n")
+    assert long.embedding_text().endswith("osteoblast dedifferentiation.")
+
+
+def test_beir_params_bad_keyword_unit_or_fine_weight_raises_assistant_error():
+    with pytest.raises(AssistantError, match="keyword_unit"):
+        BeirParams(keyword_unit="sentence").validated()
+    with pytest.raises(AssistantError, match="fine_weight"):
+        BeirParams(fine_weight=1.5).validated()
+
+
+def test_beir_params_negative_feedback_raises_assistant_error():
+    with pytest.raises(AssistantError, match="feedback_docs"):
+        BeirParams(feedback_docs=-1).validated()
+
+
+def test_unit_mean_averages_then_scales_to_length_one():
+    assert unit_mean([[3.0, 0.0], [0.0, 4.0]]) == pytest.approx([0.6, 0.8])
+    with pytest.raises(ValueError):
+        unit_mean([])
+
+
+def test_rocchio_moves_the_query_towards_the_feedback_and_keeps_unit_length():
+    moved = rocchio([2.0, 0.0], [[0.0, 1.0]], 1.0)
+    assert moved == pytest.approx([2**-0.5, 2**-0.5])
+    half = rocchio([1.0, 0.0], [[0.0, 1.0], [0.0, 1.0]], 0.5)
+    assert half == pytest.approx([2 / 5**0.5, 1 / 5**0.5])
+
+
+def test_rocchio_without_feedback_or_weight_is_the_unit_query():
+    assert rocchio([0.0, 3.0], [], 0.3) == pytest.approx([0.0, 1.0])
+    assert rocchio([0.0, 3.0], [[1.0, 0.0]], 0.0) == pytest.approx([0.0, 1.0])
 
 
 def test_evaluate_run_perfect_and_empty_runs():
