@@ -3,10 +3,11 @@
 The corpus is indexed by the normal pipeline (chunking, embedding, Chroma, BM25) into its own
 collection, named from a hash of the corpus file and the chunking, so an unchanged corpus is
 reused (the incremental indexer embeds nothing) and a changed one never mixes with another.
-Retrieval is the hybrid retriever's two sides — dense (Chroma) and keyword (BM25) — over
-chunks; a document's score on each side is its best chunk's (documents longer than the model's
-256 tokens are indexed as several chunks), and the two document rankings are fused. Metrics are
-computed by ``ranx``: nDCG@10, Recall@100 and MRR@10.
+Retrieval has two sides. Dense: Chroma searches over two chunkings of the corpus (800 and 300
+characters, two collections); a document scores a blend of its best chunk of each. Keyword: BM25
+over whole documents (an in-memory index), or over the 800-character chunks. The two document
+rankings are fused, then the query vector is moved towards the best fused document (Rocchio) and
+the dense side searched again. Metrics are computed by ``ranx``: nDCG@10, Recall@100 and MRR@10.
 
 The parameters here (``BeirParams``) are tuned for BEIR on SciFact's train queries and passed
 to the retriever explicitly; the assistant's own defaults in ``Settings`` are left alone.
