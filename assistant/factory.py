@@ -8,7 +8,16 @@ from typing import Any
 from assistant.extractive import ExtractiveEngine
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
-from index.embedding import DEFAULT_DIMENSION, DEFAULT_MODEL, Embedder, LazyEmbedder, QueryCache, load_sentence_transformer_embeddings
+from index.embedding import (
+    DEFAULT_DIMENSION,
+    DEFAULT_MODEL,
+    Bf16Embeddings,
+    Embedder,
+    LazyEmbedder,
+    QueryCache,
+    bf16_supported,
+    load_sentence_transformer_embeddings,
+)
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.store import ChromaStore, make_client
@@ -33,17 +42,21 @@ class Components:
 def build_embedder(settings: Settings) -> Embedder:
     """The packaged all-MiniLM-L6-v2 for indexing, once per process: torch (loaded at its first
     use, so a process that only answers never imports torch) or the int8 ONNX model."""
-    key = (DEFAULT_MODEL, settings.embed_batch_size, settings.embed_backend)
+    key = (DEFAULT_MODEL, settings.embed_batch_size, settings.embed_backend, settings.embed_precision)
     if key not in _EMBEDDER_CACHE and settings.embed_backend == "onnx":
         from index.onnx_embedding import OnnxEmbeddings, build_onnx_model
 
         path = build_onnx_model(settings.model_cache_dir / "onnx")
         _EMBEDDER_CACHE[key] = OnnxEmbeddings(path, batch_size=settings.embed_batch_size)
     if key not in _EMBEDDER_CACHE:
-        batch = settings.embed_batch_size
-        _EMBEDDER_CACHE[key] = LazyEmbedder(
-            lambda: load_sentence_transformer_embeddings(batch_size=batch), DEFAULT_MODEL, DEFAULT_DIMENSION
-        )
+        batch, precision = settings.embed_batch_size, settings.embed_precision
+
+        def load() -> Embedder:
+            if precision == "bf16" or (precision == "auto" and bf16_supported()):
+                return Bf16Embeddings(batch_size=batch)
+            return load_sentence_transformer_embeddings(batch_size=batch)
+
+        _EMBEDDER_CACHE[key] = LazyEmbedder(load, DEFAULT_MODEL, DEFAULT_DIMENSION)
     return _EMBEDDER_CACHE[key]
 
 

@@ -127,3 +127,24 @@ def test_answering_process_with_an_up_to_date_index_never_imports_torch(query_em
     assert result["sources"] and result["sources"][0].endswith("rust.md"), result
     # answering and an unchanged re-index load no torch model: the fp32 ONNX export answers
     assert result == {**result, "torch": False, "loaded": False, "indexed": 0}
+
+
+def test_bf16_embedder_vectors_match_fp32_within_cosine_0_997():
+    from assistant.factory import build_embedder
+    from index.embedding import Bf16Embeddings
+
+    fp32 = build_embedder(Settings(embed_precision="fp32"))
+    bf16 = Bf16Embeddings()
+    a, b = np.asarray(fp32.embed_documents(TEXTS)), np.asarray(bf16.embed_documents(TEXTS))
+    assert b.dtype == np.float64 and b.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)  # renormalised in fp32
+    assert (a * b).sum(axis=1).min() > 0.997
+    q = np.asarray(bf16.embed_query("bone density"))
+    assert float(q @ np.asarray(fp32.embed_query("bone density"))) > 0.997
+    # the right neighbour stays first
+    assert list((b @ a.T).argmax(axis=1)) == [0, 1, 2, 3]
+
+
+def test_settings_unknown_embed_precision_raises_assistant_error():
+    with pytest.raises(AssistantError, match="embed_precision"):
+        Settings(embed_precision="fp8").validated()
