@@ -29,6 +29,7 @@ import os
 import re
 import resource
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -283,6 +284,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     def log(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
+
+    # a long run stopped with `kill` still removes its temporary folder
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     result = run_scale(args.corpus, args.copies, args.embedder, args.queries, args.docs, args.batch_size, log=log)
     if args.json:
