@@ -40,8 +40,9 @@ class FakeChat:
             yield word if i == len(words) - 1 else word + " "
 
 
-def _engine(chat: FakeChat, embedder) -> LLMEngine:
-    return LLMEngine(chat, embedder, ExtractiveEngine(embedder, min_relevance=0.3))
+def _engine(chat: FakeChat, embedder, cover: bool = False) -> LLMEngine:
+    # coverage (extractive sentences the model left out are quoted) is off unless a test is about it
+    return LLMEngine(chat, embedder, ExtractiveEngine(embedder, min_relevance=0.3), cover=cover)
 
 
 def _run(engine: LLMEngine, passages=(RUST, GO), query: str = "Which Rust framework is fastest?") -> tuple[list[str], Answer]:
@@ -146,11 +147,11 @@ def test_answer_stream_with_marker_after_period_keeps_it_with_the_sentence(fake_
     assert answer.text == "Actix Web hits 1 million requests per second [1]. Rocket offers clean syntax [1]."
 
 
-def test_answer_that_misses_the_key_sentence_gets_it_quoted_with_citation(fake_embedder):
+def test_answer_that_misses_an_extractive_sentence_gets_it_quoted_with_citation(fake_embedder):
     # the model answers a neighbouring point of the passages; the sentence that holds the answer
     # to the question is added verbatim, cited, and recorded as quoted (not as a model sentence)
     chat = FakeChat("Rocket offers clean syntax [1].")
-    pieces, answer = _run(_engine(chat, fake_embedder), query="Which companies does Go power tools at?")
+    pieces, answer = _run(_engine(chat, fake_embedder, cover=True), query="Which companies does Go power tools at?")
     assert answer.text == "Rocket offers clean syntax [1]. Go powers tools at Google and Uber [2]."
     assert "".join(pieces) == answer.text
     assert [c.status for c in answer.checks] == ["supported", "quoted"]
@@ -165,3 +166,10 @@ def test_covers_needs_half_of_the_sentences_content_words():
     assert covers("Google and Uber use Go tools [1].", sentence)
     assert not covers("Go is popular [1].", sentence)
     assert covers("anything", "and the of")  # no content words: nothing to cover
+
+
+def test_answer_covering_the_extractive_sentences_adds_nothing(fake_embedder):
+    chat = FakeChat("Go powers tools at Google and Uber [2].")
+    _, answer = _run(_engine(chat, fake_embedder, cover=True), query="Which companies does Go power tools at?")
+    assert answer.text == "Go powers tools at Google and Uber [1]."
+    assert [c.status for c in answer.checks] == ["supported"]

@@ -11,10 +11,11 @@ How an answer is made:
 3. The model's text is cut into sentences as it streams; each finished sentence is verified
    (``verify.Verifier``) before it is shown: unsupported sentences are removed, citations are
    checked and renumbered ``[1]..[m]`` in order of first use, so ``[n]`` is ``citations[n-1]``.
-4. Coverage: the sentence the extractive engine ranks first for the question (the passage
-   sentence most likely to hold the answer) must be covered by the answer — at least half of
-   its content words appear in it. When the model answered around it (a neighbouring point of
-   the same passages), that sentence is added verbatim with its citation (status ``quoted``).
+4. Coverage: the sentences the extractive engine chose for the question (the passage sentences
+   most likely to hold the answer) must be covered by the answer — at least half of each one's
+   content words appear in it. When the model answered around one (a neighbouring point of the
+   same passages), it is added verbatim with its citation (status ``quoted``), so a generated
+   answer never holds less of the evidence than the extractive one.
 5. Refusals are the relevance gate's: when it passes but the model replies ``NOT IN THE
    ARTICLES`` (or only "the passages do not say" notes), fails (unreachable, not installed, ...)
    before anything was shown, or says nothing the passages support, the extractive engine's
@@ -60,6 +61,7 @@ class LLMEngine:
         max_passages: int = 3,
         max_tokens: int = 220,
         threshold: float = 0.55,
+        cover: bool = True,
     ):
         self.chat = chat
         self.name = chat.name
@@ -68,6 +70,7 @@ class LLMEngine:
         self.max_passages = max_passages
         self.max_tokens = max_tokens
         self.threshold = threshold
+        self.cover = cover  # add the extractive answer's sentences the model left out (step 4)
 
     # -- follow-ups ---------------------------------------------------------------------------
     def condense(self, question: str, history: History) -> str:
@@ -88,14 +91,6 @@ class LLMEngine:
                 answer = item
         assert answer is not None
         return answer
-
-    def _key_sentence(self, query: str, passages: Sequence[Passage]) -> tuple[str, int] | None:
-        """The extractive engine's best sentence for ``query`` and its passage's index."""
-        candidates, _ = self.fallback.candidates(query, list(passages[: self.fallback.max_passages]))
-        if not candidates:
-            return None
-        best = max(candidates, key=lambda c: c.score)
-        return _ARTICLE_MARKER.sub("", best.text).strip(), best.passage
 
     def _fallback(self, answer: Answer, notice: str, **extra: Any) -> Iterator[str | Answer]:
         answer = replace(answer, notices=answer.notices + (notice,), **extra)
@@ -167,9 +162,12 @@ class LLMEngine:
             yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
             return
         yield from state.flush_notes()
-        key = self._key_sentence(query or question, passages)
-        if key is not None and not covers("".join(state.pieces), key[0]):
-            yield from state.add_quote(key[0], passages[key[1]])
+        by_id = {p.chunk_id: p for p in passages}
+        for citation in base.citations if self.cover else ():  # extractive sentences the model left out
+            for quote in citation.quotes:
+                text = _ARTICLE_MARKER.sub("", quote).strip()
+                if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text):
+                    yield from state.add_quote(text, by_id[citation.chunk_id])
         yield Answer(
             question=question,
             text="".join(state.pieces),
