@@ -73,7 +73,7 @@ class Settings:
     # ONNX export of the same model: the same vectors, a few ms per question, and no torch in a
     # process that only answers) or "torch"
     query_backend: str = "onnx"
-    # bulk torch encoding: "bf16" weights (~1.9x fp32 here; vectors within cosine 0.998 of
+    # bulk torch encoding: "bf16" weights (~1.9x fp32 here; vectors within cosine 0.9999 of
     # fp32's), "fp32", or "auto": bf16 where the CPU multiplies bf16 natively (AVX-512 BF16 /
     # AMX; emulated bf16 elsewhere would be slower), else fp32
     embed_precision: str = "auto"

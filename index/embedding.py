@@ -126,8 +126,9 @@ def bf16_supported() -> bool:
 class Bf16Embeddings:
     """The packaged model with its weights in bfloat16, run by sentence-transformers on CPUs
     that multiply bf16 natively (oneDNN, AMX where present): about 1.9x the fp32 throughput
-    here, with vectors renormalised in fp32 that stay within cosine 0.998 of fp32's (top-10
-    neighbours agree 99%), so they share the fp32 model's id and index."""
+    here, with vectors renormalised in fp32 that stay within cosine 0.9999 of fp32's (all
+    12,963 SciFact chunks: mean 0.99995; dense nDCG@10 0.6910 vs 0.6914), so they share the
+    fp32 model's id and index."""
 
     model_id = DEFAULT_MODEL
 
