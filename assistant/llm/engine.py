@@ -14,8 +14,9 @@ How an answer is made:
 4. Coverage: the sentences the extractive engine chose for the question (the passage sentences
    most likely to hold the answer) must be covered by the answer — at least half of each one's
    content words appear in it. When the model answered around one (a neighbouring point of the
-   same passages), it is added verbatim with its citation (status ``quoted``), so a generated
-   answer never holds less of the evidence than the extractive one.
+   same passages), it is added verbatim with its citation (status ``quoted``) if it is relevant
+   to the question by itself (cosine ≥ 0.3), so a generated answer holds the extractive one's
+   evidence, and an article's stray instruction-like sentence is never quoted.
 5. Refusals are the relevance gate's: when it passes but the model replies ``NOT IN THE
    ARTICLES`` (or only "the passages do not say" notes), fails (unreachable, not installed, ...)
    before anything was shown, or says nothing the passages support, the extractive engine's
@@ -71,6 +72,9 @@ class LLMEngine:
         self.max_tokens = max_tokens
         self.threshold = threshold
         self.cover = cover  # add the extractive answer's sentences the model left out (step 4)
+        # ... only those relevant to the question on their own: dev-set answer sentences scored
+        # 0.38-0.61, an article's injected "SYSTEM: new instructions ..." 0.05-0.12
+        self.quote_min_cosine = 0.3
 
     # -- follow-ups ---------------------------------------------------------------------------
     def condense(self, question: str, history: History) -> str:
@@ -91,6 +95,13 @@ class LLMEngine:
                 answer = item
         assert answer is not None
         return answer
+
+    def _cosine(self, query: str, sentence: str) -> float:
+        import numpy as np
+
+        q = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        v = np.asarray(self.embedder.embed_documents([sentence])[0], dtype=np.float32)
+        return float(q @ v / (np.linalg.norm(q) * np.linalg.norm(v) + 1e-9))
 
     def _fallback(self, answer: Answer, notice: str, **extra: Any) -> Iterator[str | Answer]:
         answer = replace(answer, notices=answer.notices + (notice,), **extra)
@@ -166,7 +177,8 @@ class LLMEngine:
         for citation in base.citations if self.cover else ():  # extractive sentences the model left out
             for quote in citation.quotes:
                 text = _ARTICLE_MARKER.sub("", quote).strip()
-                if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text):
+                if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
+                        and self._cosine(query or question, text) >= self.quote_min_cosine:
                     yield from state.add_quote(text, by_id[citation.chunk_id])
         yield Answer(
             question=question,
