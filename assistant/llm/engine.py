@@ -47,6 +47,7 @@ __all__ = ["LLMEngine", "build_llm_engine", "covers", "ENGINES"]
 ENGINES = ("extractive", "local", "openai")
 _MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
 _FINISHED = re.compile(r"[.!?\]\"”')]\s*$")
+_CLAUSE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def _failure_notice(engine: str, error: Exception) -> str:
@@ -175,8 +176,10 @@ class LLMEngine:
         yield from state.flush_notes()
         by_id = {p.chunk_id: p for p in passages}
         for citation in base.citations if self.cover else ():  # extractive sentences the model left out
-            for quote in citation.quotes:
-                text = _ARTICLE_MARKER.sub("", quote).strip()
+            # each clause ending in . ! ? on its own: the sentence splitter keeps "...benchmarks.
+            # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
+            parts = (part.strip() for quote in citation.quotes for part in _CLAUSE_END.split(_ARTICLE_MARKER.sub("", quote)))
+            for text in parts:
                 if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
                         and self._cosine(query or question, text) >= self.quote_min_cosine:
                     yield from state.add_quote(text, by_id[citation.chunk_id])
