@@ -120,6 +120,7 @@ def run_bench(corpus: Path, docs: int, queries: int, batch_size: int = 32, ui: b
     from assistant.factory import build_components, build_embedder, build_query_embedder
     from assistant.settings import Settings
     from corpus.chunking import chunk_article
+    from index.embedding import Bf16Embeddings
     from index.offline import ensure_offline
 
     ensure_offline()
@@ -158,8 +159,7 @@ def run_bench(corpus: Path, docs: int, queries: int, batch_size: int = 32, ui: b
         _, fp32_report = _index(fp32_settings, articles, fp32_embedder)
         out["pipeline_fp32_chunks_per_s"] = fp32_report.embedded / fp32_report.seconds
         out["pipeline_fp32_ratio"] = out["pipeline_fp32_chunks_per_s"] / out["raw_encode_chunks_per_s"]
-        inner = getattr(torch_embedder, "inner", torch_embedder)
-        out["torch_precision"] = "bf16" if type(inner).__name__ == "Bf16Embeddings" else "fp32"
+        out["torch_precision"] = "bf16" if isinstance(getattr(torch_embedder, "inner", None), Bf16Embeddings) else "fp32"
 
         onnx_settings = base.with_(data_dir=work / "onnx", embed_backend="onnx")
         started = time.perf_counter()

@@ -145,6 +145,12 @@ class ExtractiveEngine:
                 out.append(vector)
         return np.vstack(out)
 
+    def similarities(self, query: str, sentences: list[str]) -> np.ndarray:
+        """Cosine of each sentence to ``query`` (sentence vectors from the LRU cache)."""
+        sentence_vectors = self._sentence_vectors(sentences)
+        qv = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
+        return sentence_vectors @ qv / (np.linalg.norm(sentence_vectors, axis=1) * np.linalg.norm(qv) + 1e-9)
+
     def _refuse(self, question: str, passages: Sequence[Passage]) -> Answer:
         return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages), engine=self.name)
 
@@ -163,9 +169,7 @@ class ExtractiveEngine:
                 raw.append((pi, si, a, b, p.text[a:b].lstrip("- ").strip()))
         if not raw:
             return [], 0.0
-        sentence_vectors = self._sentence_vectors([r[4] for r in raw])
-        qv = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        sims = sentence_vectors @ qv / (np.linalg.norm(sentence_vectors, axis=1) * np.linalg.norm(qv) + 1e-9)
+        sims = self.similarities(query, [r[4] for r in raw])
         out = []
         for (pi, si, a, b, sentence), sim in zip(raw, sims):
             tokens = frozenset(tokenize_query(sentence))

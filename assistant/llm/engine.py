@@ -97,13 +97,6 @@ class LLMEngine:
         assert answer is not None
         return answer
 
-    def _cosine(self, query: str, sentence: str) -> float:
-        import numpy as np
-
-        q = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
-        v = np.asarray(self.embedder.embed_documents([sentence])[0], dtype=np.float32)
-        return float(q @ v / (np.linalg.norm(q) * np.linalg.norm(v) + 1e-9))
-
     def _fallback(self, answer: Answer, notice: str, **extra: Any) -> Iterator[str | Answer]:
         answer = replace(answer, notices=answer.notices + (notice,), **extra)
         yield from _pieces(answer.text)
@@ -181,7 +174,7 @@ class LLMEngine:
             parts = (part.strip() for quote in citation.quotes for part in _CLAUSE_END.split(_ARTICLE_MARKER.sub("", quote)))
             for text in parts:
                 if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
-                        and self._cosine(query or question, text) >= self.quote_min_cosine:
+                        and float(self.fallback.similarities(query or question, [text])[0]) >= self.quote_min_cosine:
                     yield from state.add_quote(text, by_id[citation.chunk_id])
         yield Answer(
             question=question,
