@@ -67,7 +67,13 @@ class HybridRetriever:
         where = None
         if sources is not None:
             where = {"source": {"$in": sorted(sources)}} if len(sources) != 1 else {"source": next(iter(sources))}
-        return self.store.query(vector, n, where)
+        hits = self.store.nearest(vector, n, where)
+        # the keyword index holds every chunk of the same generation; the store fills any gap
+        chunks = {cid: self.keyword.chunk(cid) for cid, _ in hits}
+        missing = [cid for cid, chunk in chunks.items() if chunk is None]
+        if missing:
+            chunks.update({c.id: c for c in self.store.get(missing)})
+        return [(chunks[cid], score) for cid, score in hits if chunks.get(cid) is not None]
 
     def retrieve(
         self,

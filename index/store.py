@@ -602,25 +602,38 @@ class ChromaStore:
                 return
             offset += len(ids)
 
-    def query(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
-        """The ``n`` nearest chunks with cosine similarity (higher is better)."""
-        total = self.count()
-        if total == 0 or n <= 0:
-            return []
+    def _query(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None, include: list[str]) -> dict[str, Any] | None:
+        if n <= 0:
+            return None
         if self._stored_dimension and len(embedding) != self._stored_dimension:
             raise IndexStateError(
                 f"the index holds {self._stored_dimension}-dimensional vectors but the model makes "
                 f"{len(embedding)}; run `assistant index --rebuild`"
             )
-        res = self._safe(
+        # Chroma returns fewer than n_results when the collection (or the filter) holds fewer
+        return self._safe(
             self.collection.query,
             query_embeddings=[list(map(float, embedding))],
-            n_results=min(n, total),
+            n_results=n,
             where=where or None,
-            include=["metadatas", "documents", "distances"],
+            include=include,
         )
+
+    def query(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None = None) -> list[tuple[Chunk, float]]:
+        """The ``n`` nearest chunks with cosine similarity (higher is better)."""
+        res = self._query(embedding, n, where, ["metadatas", "documents", "distances"])
+        if res is None:
+            return []
         ids, metas, docs, dists = res["ids"][0], res["metadatas"][0], res["documents"][0], res["distances"][0]
         return [(metadata_to_chunk(i, d or "", m or {}), 1.0 - float(dist)) for i, m, d, dist in zip(ids, metas, docs, dists)]
+
+    def nearest(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """Ids of the ``n`` nearest chunks with cosine similarity, without their texts: a third
+        of ``query``'s time, for callers that hold the chunks already (the keyword index)."""
+        res = self._query(embedding, n, where, ["distances"])
+        if res is None:
+            return []
+        return [(i, 1.0 - float(dist)) for i, dist in zip(res["ids"][0], res["distances"][0])]
 
 
 def _lease_live(meta: dict[str, Any]) -> bool:
