@@ -24,6 +24,7 @@ from corpus.errors import IndexStateError
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
+from index.memory import release_free_memory
 from index.store import ChromaStore, StoredArticle, WriterLease
 
 __all__ = ["CHECKPOINTS", "IndexCheck", "IndexPlan", "IndexReport", "Indexer", "open_keyword", "plan"]
@@ -205,6 +206,8 @@ class Indexer:
             batch = order[i : i + self.batch_size]
             vectors = self.embedder.embed_documents([c.embedding_text() for c in batch])
             store.upsert(batch, vectors)
+            del vectors
+            release_free_memory()  # the next batch has another shape; see index/memory.py
             done += len(batch)
             self._step("embedded")
             if progress:

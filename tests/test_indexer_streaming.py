@@ -52,6 +52,7 @@ def test_sync_with_small_batches_upserts_each_batch_before_embedding_the_next(tm
         return real_upsert(self, chunks, embeddings)
 
     monkeypatch.setattr(ChromaStore, "upsert", recording_upsert)
+    monkeypatch.setattr(indexer_module, "release_free_memory", lambda: events.append("trim"))
     indexer = _indexer(tmp_path, _RecordingEmbedder(events), batch_size=4)
     report = indexer.sync(_articles(6))
 
@@ -59,8 +60,37 @@ def test_sync_with_small_batches_upserts_each_batch_before_embedding_the_next(tm
     expected = []
     for start in range(0, report.embedded, 4):
         size = min(4, report.embedded - start)
-        expected += [f"embed {size}", f"upsert {size}"]
+        expected += [f"embed {size}", f"upsert {size}", "trim"]  # freed memory handed back each batch
     assert events == expected
+
+
+def test_release_free_memory_hands_freed_heap_pages_back():
+    import ctypes
+
+    from index.memory import release_free_memory
+
+    def rss_kib() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    # a fragmented heap: 100 kB blocks (below glibc's mmap threshold), touched, every other freed
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(100_000) for _ in range(600)]
+    for b in blocks:
+        ctypes.memset(b, 1, 100_000)
+    for b in blocks[::2]:
+        libc.free(b)
+    before = rss_kib()
+    assert release_free_memory() is True  # glibc here; elsewhere it reports False and does nothing
+    after = rss_kib()
+    for b in blocks[1::2]:
+        libc.free(b)
+    assert before - after > 15_000  # most of the ~29 MiB freed between live blocks went back
 
 
 def test_sync_after_embedding_holds_no_chunk_of_the_new_articles(tmp_path, monkeypatch):
