@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from assistant.bench import _latency, _lines
@@ -45,3 +46,22 @@ def test_bench_lines_show_ratios_to_raw_encode():
     assert "(2.00x raw)" in text and "(0.90x raw)" in text and "(1.50x raw" in text
     assert "2.0x slower" in text  # torch queries next to the product's
     assert "19.5 candidate sentences" in text
+
+
+def test_bench_peak_rss_of_reads_the_child_itself_not_the_parent():
+    import subprocess
+    import sys
+
+    from assistant.bench import _peak_rss_of
+
+    ballast = b"x" * (200 * 1024 * 1024)  # this process is now 200 MiB bigger than its child
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        rss = _peak_rss_of(child.pid)
+        assert rss is not None and 1 < rss < 150
+    finally:
+        child.kill()
+        child.wait()
+        del ballast
+    assert _peak_rss_of(child.pid) is None  # gone
