@@ -15,8 +15,11 @@ commit is refused, its generation dropped, when another writer committed since i
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from dataclasses import dataclass, replace
 
 from corpus.chunking import chunk_article
@@ -67,6 +70,22 @@ class IndexReport:
                 f"{self.unchanged} unchanged"
             )
         return f"{head}; {self.chunks} chunks in the index, {self.embedded} embedded, {self.seconds:.1f} s"
+
+
+@functools.cache
+def _chunker_source() -> bytes:
+    import corpus.chunking
+    import corpus.text
+
+    return b"".join(Path(m.__file__).read_bytes() for m in (corpus.chunking, corpus.text) if m.__file__)
+
+
+def chunking_signature(max_chars: int, overlap_chars: int) -> str:
+    """Names how chunks were made: the settings and the chunking code itself (any edit to it
+    changes the signature, so a new version re-chunks what it must)."""
+    h = hashlib.sha256(f"{max_chars}:{overlap_chars}\n".encode())
+    h.update(_chunker_source())
+    return h.hexdigest()[:16]
 
 
 def plan(articles: Sequence[Article], stored: dict[str, StoredArticle]) -> IndexPlan:
@@ -133,7 +152,14 @@ class Indexer:
         if not rebuild:
             self._check_dimension()
         the_plan = plan(articles, stored)
-        rechunked = self._mismatched(articles, stored, the_plan)
+        signature = chunking_signature(self.max_chars, self.overlap_chars)
+        manifest = {} if rebuild else (self.store.manifest() or {})
+        if manifest.get("chunking") == signature and sum(len(a.chunk_ids) for a in stored.values()) == manifest.get("chunks"):
+            # chunked by this code with these settings, every committed chunk still there: an
+            # unchanged article chunks exactly as stored (ids are content hashes); no re-chunking
+            rechunked: tuple[str, ...] = ()
+        else:
+            rechunked = self._mismatched(articles, stored, the_plan)
         if rechunked:  # same text, other chunks (chunk settings changed, a chunk lost): redo them
             the_plan = replace(
                 the_plan,
@@ -154,7 +180,7 @@ class Indexer:
                 # second copy of every new chunk's text still held here
                 embedded = self._embed_into_store(writer, self._chunks_to_embed(articles, the_plan), progress)
                 self._step("written")
-                self.store.commit(writer, lease)
+                self.store.commit(writer, lease, extra={"chunking": signature})
             except Exception:
                 # not committed: drop this run's generation; when another writer's commit is
                 # why (it may have dropped our generation under us), say so
@@ -167,7 +193,7 @@ class Indexer:
             self._step("committed")
             self.store.drop_stale(keep_newer=lease is not None)
             self._step("cleaned")
-        self.refresh_keyword()
+        self.refresh_keyword(None if (rebuild or the_plan.changed) else stored)
         self._step("done")
         return IndexReport(
             added=len(the_plan.added),
@@ -214,9 +240,10 @@ class Indexer:
                 progress(done, len(order))
         return done
 
-    def refresh_keyword(self) -> bool:
-        """Bring the keyword index in step with the collection; True if it was rebuilt."""
-        ids = [i for a in self.store.articles().values() for i in a.chunk_ids]
+    def refresh_keyword(self, stored: dict[str, StoredArticle] | None = None) -> bool:
+        """Bring the keyword index in step with the collection (``stored``: its articles, when
+        the caller has just read them); True if it was rebuilt."""
+        ids = [i for a in (self.store.articles() if stored is None else stored).values() for i in a.chunk_ids]
         return self.keyword.sync(ids, self.store.all_chunks)
 
     def _mismatched(self, articles: Sequence[Article], stored: dict[str, StoredArticle], the_plan: IndexPlan) -> tuple[str, ...]:

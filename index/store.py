@@ -401,8 +401,9 @@ class ChromaStore:
                 return
             offset += len(ids)
 
-    def commit(self, writer: ChromaStore, lease: WriterLease | None = None) -> None:
-        """Make ``writer``'s collection the committed one: a single atomic metadata write.
+    def commit(self, writer: ChromaStore, lease: WriterLease | None = None, extra: dict[str, Any] | None = None) -> None:
+        """Make ``writer``'s collection the committed one: a single atomic metadata write
+        (the manifest, with ``extra`` entries of the caller's).
 
         Refused (``IndexStateError``, ``writer``'s generation dropped) when ``lease`` is no
         longer held or another writer committed since ``writer`` began; both are re-read right
@@ -426,6 +427,7 @@ class ChromaStore:
         }
         if writer._stored_dimension:
             meta["dimension"] = writer._stored_dimension
+        meta.update(extra or {})
         if previous and previous != meta["collection"]:
             meta["previous"] = previous
         manifest = self.client.get_or_create_collection(name=self.manifest_name, embedding_function=None, metadata=meta)

@@ -139,3 +139,32 @@ def test_sync_with_unchanged_articles_copies_them_page_by_page(tmp_path, monkeyp
     assert second.chunks == first.chunks + 1
     assert len(limits) > 3 and max(limits) <= 3 and sum(limits) == first.chunks
     assert sorted(c.id for c in indexer.store.all_chunks()) == sorted(c.id for c in indexer.keyword.chunks())
+
+
+def test_sync_unchanged_with_same_chunking_reads_store_once_and_does_not_rechunk(tmp_path, monkeypatch):
+    indexer = _indexer(tmp_path, FakeEmbedder(), batch_size=8)
+    articles = _articles(5)
+    first = indexer.sync(articles)
+    assert indexer.store.manifest()["chunking"] == indexer_module.chunking_signature(200, 40)
+
+    def no_chunking(*args, **kwargs):
+        raise AssertionError("re-chunked an unchanged article")
+
+    reads = []
+    real_articles = ChromaStore.articles
+
+    def counting_articles(self):
+        reads.append(1)
+        return real_articles(self)
+
+    monkeypatch.setattr(indexer_module, "chunk_article", no_chunking)
+    monkeypatch.setattr(ChromaStore, "articles", counting_articles)
+    again = indexer.sync(articles)
+    assert (again.embedded, again.unchanged, again.chunks) == (0, 5, first.chunks)
+    assert len(reads) == 1  # the keyword check reuses what the plan read
+
+
+def test_chunking_signature_changes_with_settings():
+    sig = indexer_module.chunking_signature
+    assert sig(800, 200) == sig(800, 200)
+    assert len({sig(800, 200), sig(801, 200), sig(800, 150)}) == 3
