@@ -42,8 +42,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
-    return resource.getrusage(who).ru_maxrss / 1024  # kilobytes on Linux
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def _index(settings: Any, articles: list[Any], embedder: Any) -> tuple[Any, Any]:

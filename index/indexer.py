@@ -19,8 +19,8 @@ import functools
 import hashlib
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from corpus.chunking import chunk_article
 from corpus.errors import IndexStateError
@@ -86,6 +86,10 @@ def chunking_signature(max_chars: int, overlap_chars: int) -> str:
     h = hashlib.sha256(f"{max_chars}:{overlap_chars}\n".encode())
     h.update(_chunker_source())
     return h.hexdigest()[:16]
+
+
+def _chunk_ids(stored: dict[str, StoredArticle]) -> list[str]:
+    return [i for a in stored.values() for i in a.chunk_ids]
 
 
 def plan(articles: Sequence[Article], stored: dict[str, StoredArticle]) -> IndexPlan:
@@ -243,8 +247,7 @@ class Indexer:
     def refresh_keyword(self, stored: dict[str, StoredArticle] | None = None) -> bool:
         """Bring the keyword index in step with the collection (``stored``: its articles, when
         the caller has just read them); True if it was rebuilt."""
-        ids = [i for a in (self.store.articles() if stored is None else stored).values() for i in a.chunk_ids]
-        return self.keyword.sync(ids, self.store.all_chunks)
+        return self.keyword.sync(_chunk_ids(self.store.articles() if stored is None else stored), self.store.all_chunks)
 
     def _mismatched(self, articles: Sequence[Article], stored: dict[str, StoredArticle], the_plan: IndexPlan) -> tuple[str, ...]:
         """Unchanged articles whose stored chunk ids are not exactly the ones chunking gives."""
@@ -263,7 +266,7 @@ class Indexer:
         the_plan = plan(articles, stored)
         rechunked = self._mismatched(articles, stored, the_plan)
         self.store.verify()
-        ids = [i for a in stored.values() for i in a.chunk_ids]
+        ids = _chunk_ids(stored)
         return IndexCheck(
             plan=the_plan,
             mismatched=tuple(rechunked),
@@ -303,7 +306,7 @@ class IndexCheck:
 def open_keyword(store: ChromaStore, like: KeywordIndex) -> KeywordIndex:
     """A fresh keyword index for ``store``'s chunks, for readers: loads the saved copy when it
     matches and otherwise builds in memory (only the writer saves)."""
-    ids = [i for a in store.articles().values() for i in a.chunk_ids]
+    ids = _chunk_ids(store.articles())
     keyword = KeywordIndex(like.folder, k1=like.k1, b=like.b)
     try:
         loaded = keyword.load()  # the writer may be replacing the saved copy right now
