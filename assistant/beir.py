@@ -285,8 +285,7 @@ def _doc_vectors(store: Any) -> Callable[[str], list[float]]:
 
     def get(source: str) -> list[float]:
         if source not in cache:
-            res = store.collection.get(where={"source": source}, include=["embeddings"])
-            cache[source] = unit_mean(res["embeddings"])
+            cache[source] = unit_mean(store.source_vectors(source))
         return cache[source]
 
     return get

@@ -583,6 +583,10 @@ class ChromaStore:
             out.extend(metadata_to_chunk(i, d or "", m or {}) for i, m, d in zip(ids, metas, docs))
         return out
 
+    def source_vectors(self, source: str) -> Any:
+        """The stored vectors of one article's chunks (an array, one row per chunk)."""
+        return self._safe(self.collection.get, where={"source": source}, include=["embeddings"])["embeddings"]
+
     def get(self, ids: Sequence[str]) -> list[Chunk]:
         if not ids:
             return []
