@@ -102,6 +102,7 @@ class Answer:
     notices: tuple[str, ...] = ()
     checks: tuple[SentenceCheck, ...] = ()  # LLM engines: every generated sentence, verified
     generation: Generation | None = None
+    shape: str = "factoid"  # the question shape answered: factoid, list, comparison, collection, summary
 
     @property
     def supported_share(self) -> float | None:
