@@ -89,7 +89,10 @@ class Answer:
 
     ``refused`` is True when the articles do not cover the question (or it cannot be asked);
     then ``citations`` is empty and ``reason`` says why: ``not_covered``, ``empty_question``,
-    ``question_too_long``.
+    ``question_too_long``, ``not_in_passages`` (an LLM engine read the closest passages and
+    found no answer in them). ``related`` are passages worth reading that the answer does not
+    rely on (the closest ones, for a ``not_in_passages`` refusal); their ``n`` is not an
+    answer marker.
     """
 
     question: str
@@ -103,6 +106,7 @@ class Answer:
     checks: tuple[SentenceCheck, ...] = ()  # LLM engines: every generated sentence, verified
     generation: Generation | None = None
     shape: str = "factoid"  # the question shape answered: factoid, list, comparison, collection, summary
+    related: tuple[Citation, ...] = ()
 
     @property
     def supported_share(self) -> float | None:
@@ -116,5 +120,9 @@ class Answer:
             "question": self.question,
             "answer": self.text,
             "refused": self.refused,
+            "reason": self.reason,
+            "engine": self.engine,
             "citations": [c.to_dict() for c in self.citations],
+            "related": [c.to_dict() for c in self.related],
+            "notices": list(self.notices),
         }

@@ -3,13 +3,14 @@ in test_llm_servers.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
 from assistant.core import Assistant
 from assistant.extractive import NOT_COVERED, ExtractiveEngine
-from assistant.llm.engine import LLMEngine
+from assistant.llm.engine import NOT_IN_PASSAGES, LLMEngine
 from assistant.models import Answer, Passage
 from corpus.errors import EngineError
 
@@ -40,9 +41,10 @@ class FakeChat:
             yield word if i == len(words) - 1 else word + " "
 
 
-def _engine(chat: FakeChat, embedder, cover: bool = False) -> LLMEngine:
-    # coverage (extractive sentences the model left out are quoted) is off unless a test is about it
-    return LLMEngine(chat, embedder, ExtractiveEngine(embedder, min_relevance=0.3), cover=cover)
+def _engine(chat: FakeChat, embedder, cover: bool = False, lean: bool = False) -> LLMEngine:
+    # coverage (extractive sentences the model left out are quoted) is off unless a test is about
+    # it; the model reads whole passages (numbered as given) unless a test is about excerpts
+    return LLMEngine(chat, embedder, ExtractiveEngine(embedder, min_relevance=0.3), cover=cover, lean=lean)
 
 
 def _run(engine: LLMEngine, passages=(RUST, GO), query: str = "Which Rust framework is fastest?") -> tuple[list[str], Answer]:
@@ -84,11 +86,36 @@ def test_answer_with_injected_reply_drops_invented_citations(fake_embedder):
     assert answer.text == "Actix Web hits 1 million requests per second [1]."
 
 
-def test_answer_with_not_in_articles_but_relevant_passages_keeps_extractive_answer(fake_embedder):
+def test_answer_with_not_in_articles_is_a_refusal_listing_related_passages(fake_embedder):
     chat = FakeChat("NOT IN THE ARTICLES")
     pieces, answer = _run(_engine(chat, fake_embedder), query="Which framework hits 1 million requests per second?")
-    assert answer.engine == "extractive" and not answer.refused and "".join(pieces) == answer.text
-    assert "found no answer in the passages" in answer.notices[0]
+    assert answer.refused and answer.reason == "not_in_passages" and answer.engine == "fake"
+    assert answer.text == NOT_IN_PASSAGES and "".join(pieces) == answer.text
+    assert answer.citations == () and "[" not in answer.text  # never the extractive collage
+    assert [c.source for c in answer.related] == ["rust.md", "go.md"] and [c.n for c in answer.related] == [1, 2]
+    assert answer.generation is not None
+
+
+def test_answer_with_only_not_covered_notes_is_a_refusal(fake_embedder):
+    chat = FakeChat("The passages do not mention the Mojolicious framework. They do not say how fast it is.")
+    _, answer = _run(_engine(chat, fake_embedder), query="How fast is Mojolicious?")
+    assert answer.refused and answer.reason == "not_in_passages" and answer.related
+    assert [c.status for c in answer.checks] == ["note", "unsupported"]  # nothing supported, so a refusal
+
+
+def test_answer_with_a_note_and_a_supported_sentence_is_an_answer(fake_embedder):
+    chat = FakeChat("The passages do not mention Mojolicious. Actix Web hits 1 million requests per second [1].")
+    answer = _engine(chat, fake_embedder).answer("q", "Which framework hits 1 million requests per second?", (RUST, GO))
+    assert not answer.refused and answer.related == ()
+    assert answer.text == "The passages do not mention Mojolicious. Actix Web hits 1 million requests per second [1]."
+
+
+def test_refusal_to_dict_carries_reason_engine_related_and_notices(fake_embedder):
+    answer = _engine(FakeChat("NOT IN THE ARTICLES"), fake_embedder).answer("q", "Which framework hits 1 million requests?", (RUST, GO))
+    data = json.loads(json.dumps(answer.to_dict()))
+    assert data["refused"] is True and data["reason"] == "not_in_passages" and data["engine"] == "fake"
+    assert data["citations"] == [] and [r["source"] for r in data["related"]] == ["rust.md", "go.md"]
+    assert data["notices"] == []
 
 
 def test_answer_with_irrelevant_passages_streams_the_refusal(fake_embedder):

@@ -6,8 +6,10 @@ rewritten as a standalone question before retrieval).
 
 How an answer is made:
 
-1. Not relevant enough passages (the extractive engine's ``relevant`` test): refuse, no LLM call.
-2. The best ``max_passages`` passages are fenced as data in the prompt (``prompts``).
+1. Not relevant enough passages (the extractive engine's relevance gate): refuse, no LLM call.
+2. The evidence goes into the prompt, fenced as data (``prompts``): the sentences the extractive
+   engine scored highest, each with its neighbours, grouped per passage (``evidence``; at most
+   ``max_passages`` excerpts). List questions may be answered with ``- item [n]`` lines.
 3. The model's text is cut into sentences as it streams; each finished sentence is verified
    (``verify.Verifier``) before it is shown: unsupported sentences are removed, citations are
    checked and renumbered ``[1]..[m]`` in order of first use, so ``[n]`` is ``citations[n-1]``.
@@ -17,10 +19,12 @@ How an answer is made:
    same passages), it is added verbatim with its citation (status ``quoted``) if it is relevant
    to the question by itself (cosine ≥ 0.3), so a generated answer holds the extractive one's
    evidence, and an article's stray instruction-like sentence is never quoted.
-5. Refusals are the relevance gate's: when it passes but the model replies ``NOT IN THE
-   ARTICLES`` (or only "the passages do not say" notes), fails (unreachable, not installed, ...)
-   before anything was shown, or says nothing the passages support, the extractive engine's
-   answer stands, with a notice saying so.
+5. Refusals: the relevance gate's; and when the model says the passages do not contain the
+   answer (``NOT IN THE ARTICLES``, or only "the passages do not say …" notes and nothing
+   supported), a refusal (reason ``not_in_passages``) that lists the passages it read as
+   ``Answer.related``. When the model fails (unreachable, not installed, ...) before anything
+   was shown, or says nothing the passages support, the extractive engine's answer stands, with
+   a notice saying so.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from assistant.citations import attach_citation
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import _ARTICLE_MARKER, NOT_COVERED, ExtractiveEngine
 from assistant.llm.backends import ChatModel
+from assistant.llm.evidence import EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_messages, parse_condensed
 from assistant.llm.verify import Verified, Verifier, split_answer_sentences
 from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck
@@ -42,7 +47,9 @@ from corpus.errors import EngineError
 from index.embedding import Embedder
 from index.keyword import tokenize_query
 
-__all__ = ["LLMEngine", "build_llm_engine", "covers", "ENGINES"]
+__all__ = ["LLMEngine", "build_llm_engine", "covers", "ENGINES", "NOT_IN_PASSAGES"]
+
+NOT_IN_PASSAGES = "The closest passages in the articles do not answer this question; they are listed as related."
 
 ENGINES = ("extractive", "local", "openai")
 _MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
@@ -64,6 +71,9 @@ class LLMEngine:
         max_tokens: int = 220,
         threshold: float = 0.55,
         cover: bool = True,
+        evidence: EvidenceBudget | None = None,
+        list_evidence: EvidenceBudget | None = None,
+        lean: bool = True,
     ):
         self.chat = chat
         self.name = chat.name
@@ -76,6 +86,11 @@ class LLMEngine:
         # ... only those relevant to the question on their own: dev-set answer sentences scored
         # 0.38-0.61, an article's injected "SYSTEM: new instructions ..." 0.05-0.12
         self.quote_min_cosine = 0.3
+        # what the model reads (step 2): excerpts around the evidence, or (lean=False) the best
+        # max_passages passages whole, as before
+        self.lean = lean
+        self.evidence = evidence or EvidenceBudget(passages=max_passages)
+        self.list_evidence = list_evidence or EvidenceBudget(chars=1600, neighbours=2, passages=max(max_passages, 4))
 
     # -- follow-ups ---------------------------------------------------------------------------
     def condense(self, question: str, history: History) -> str:
@@ -97,6 +112,31 @@ class LLMEngine:
         assert answer is not None
         return answer
 
+    def excerpts(self, question: str, query: str, passages: Sequence[Passage]) -> list[Excerpt]:
+        """What the model reads for ``question``: excerpts of ``passages`` around the evidence."""
+        if not self.lean:
+            return whole_passages(passages[: self.max_passages])
+        pool = list(passages[: self.fallback.max_passages])
+        candidates, _ = self.fallback.candidates(query or question, pool)
+        budget = self.list_evidence if is_list_question(question) else self.evidence
+        return select_excerpts(pool, candidates, budget) or whole_passages(pool[:1])
+
+    def messages(self, question: str, query: str, excerpts: Sequence[Excerpt]) -> list[dict[str, str]]:
+        """The chat messages for ``question`` over ``excerpts``."""
+        return answer_messages(query or question, excerpts, list_answer=self.lean and is_list_question(question))
+
+    def _refuse(self, question: str, passages: Sequence[Passage], excerpts: Sequence[Excerpt], **extra: Any) -> Iterator[str | Answer]:
+        """The model found no answer in what it read: a refusal listing those passages as related."""
+        related = tuple(
+            Citation(n=n, title=e.passage.title, source=e.passage.source, text=e.passage.text, score=e.passage.score,
+                     section=e.passage.section, publisher=e.passage.publisher, date=e.passage.date,
+                     chunk_id=e.passage.chunk_id, quotes=e.evidence)
+            for n, e in enumerate(excerpts, start=1)
+        )
+        yield NOT_IN_PASSAGES
+        yield Answer(question=question, text=NOT_IN_PASSAGES, refused=True, reason="not_in_passages", passages=tuple(passages),
+                     engine=self.name, related=related, **extra)
+
     def _fallback(self, answer: Answer, notice: str, **extra: Any) -> Iterator[str | Answer]:
         answer = replace(answer, notices=answer.notices + (notice,), **extra)
         yield from _pieces(answer.text)
@@ -113,9 +153,10 @@ class LLMEngine:
             yield from _pieces(base.text)
             yield replace(base, engine=self.name)
             return
-        top = list(passages[: self.max_passages])
-        verifier = Verifier(top, self.embedder, threshold=self.threshold)
-        messages = answer_messages(query or question, top)
+        excerpts = self.excerpts(question, query, passages)
+        top = [e.passage for e in excerpts]
+        verifier = Verifier(top, self.embedder, threshold=self.threshold, question=query or question)
+        messages = self.messages(question, query, excerpts)
         state = _State(top)
         started = time.perf_counter()
         first: float | None = None
@@ -158,10 +199,9 @@ class LLMEngine:
                 close()
         generation = Generation(self.name, first if first is not None else 0.0, tokens, time.perf_counter() - started)
         if not state.shown:
-            if state.refused or state.notes:
-                # the relevance gate found an answer the model did not: the extractive one stands
-                notice = f"The {self.name} engine found no answer in the passages; this answer comes from the extractive engine."
-                yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
+            if state.refused or state.missing:
+                # the model read the evidence and says it does not hold the answer
+                yield from self._refuse(question, passages, excerpts, checks=tuple(state.checks), generation=generation)
                 return
             notice = f"The {self.name} engine's answer could not be verified against the passages; this answer comes from the extractive engine."
             yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
@@ -196,15 +236,22 @@ class _State:
         self.pieces: list[str] = []
         self.checks: list[SentenceCheck] = []
         self.notices: list[str] = []
-        self.notes: list[str] = []  # "the passages do not say ..." held until a supported sentence
+        self.notes: list[str] = []  # "the passages do not say ..." and lead-ins, held until a supported sentence
+        self.missing = False  # the model said the passages do not cover something
+        self.bulleted = False  # the last piece shown was a list item
         self.number: dict[int, int] = {}  # prompt number -> answer number
         self.quotes: dict[int, list[str]] = {}
         self.refused = False
         self.shown = False
 
-    def _emit(self, text: str) -> Iterator[str]:
-        piece = text if not self.pieces else " " + text
+    def _emit(self, text: str, bullet: bool = False) -> Iterator[str]:
+        """Sentences joined by a space; list items (and what follows them) each on a new line."""
+        if bullet:
+            text = "- " + text
+        sep = "" if not self.pieces else "\n" if bullet or self.bulleted or self.pieces[-1].rstrip().endswith(":") else " "
+        piece = sep + text
         self.pieces.append(piece)
+        self.bulleted = bullet
         self.shown = True
         yield piece
 
@@ -218,6 +265,7 @@ class _State:
         check = verified.check
         self.checks.append(check)
         if check.status == "note":
+            self.missing = self.missing or not verified.lead
             self.notes.append(verified.text)
             yield from self.flush_notes()
             return
@@ -233,7 +281,7 @@ class _State:
         self.notes.clear()
         for note in pending:
             yield from self._emit(note)
-        yield from self._emit(text)
+        yield from self._emit(text, bullet=verified.bullet)
 
     def add_quote(self, text: str, passage: Passage) -> Iterator[str]:
         """``text``, a sentence of ``passage``, verbatim with its citation."""

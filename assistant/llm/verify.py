@@ -11,6 +11,12 @@ the passage does not contain. A sentence is
 - ``note`` when it says the passages do not cover something (kept, uncited, not counted),
 - ``unsupported`` otherwise: it is removed from the answer, and recorded.
 
+Lists: a bullet line (``- item [n]``, ``* …``, ``1. …``) is a sentence of its own, checked like
+any other (a one-word item needs only one content word); its marker is kept apart
+(``Verified.bullet``). A lead-in line ending with ``:`` ("The monsters encountered are:") that
+no passage supports is kept as an uncited ``note`` (``Verified.lead``) when it only restates the
+question — all its content words are the question's — so it adds no claim of its own.
+
 Citation numbers outside ``1..len(passages)`` are dropped before anything else.
 """
 
@@ -27,8 +33,10 @@ from assistant.models import Passage, SentenceCheck
 from corpus.text import sentence_spans
 from index.embedding import Embedder
 
-__all__ = ["split_answer_sentences", "is_note", "numbers_in", "lexical_support", "Verified", "Verifier"]
+__all__ = ["split_answer_sentences", "split_bullet", "is_note", "numbers_in", "lexical_support", "Verified", "Verifier"]
 
+_BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
+_EMPHASIS = re.compile(r"\*\*|__|`")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)[.,;:]?\s*")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NOTE = re.compile(
@@ -40,18 +48,26 @@ _NOTE = re.compile(
 
 
 def split_answer_sentences(text: str) -> list[str]:
-    """Sentences of generated text; a marker that follows the period (``fast. [1]``) stays with
-    the sentence before it."""
+    """Sentences of generated text; a list item (one line) is one sentence; a marker that
+    follows the period (``fast. [1]``) stays with the sentence before it."""
     out: list[str] = []
-    for a, b in sentence_spans(text):
-        piece = text[a:b]
-        lead = _LEADING_MARKERS.match(piece)
-        if lead and out:
-            out[-1] = out[-1] + " " + lead.group(1).strip()
-            piece = piece[lead.end():]
-        if piece.strip():
-            out.append(piece.strip())
+    for line in text.split("\n"):
+        pieces = [line] if _BULLET.match(line) else [line[a:b] for a, b in sentence_spans(line)]
+        for piece in pieces:
+            lead = _LEADING_MARKERS.match(piece)
+            if lead and out:
+                out[-1] = out[-1] + " " + lead.group(1).strip()
+                piece = piece[lead.end():]
+            if piece.strip():
+                out.append(piece.strip())
     return out
+
+
+def split_bullet(sentence: str) -> tuple[bool, str]:
+    """``(is a bullet line, text without the bullet marker and Markdown emphasis)``. Pure."""
+    match = _BULLET.match(sentence)
+    text = sentence[match.end():] if match else sentence
+    return bool(match), _EMPHASIS.sub("", text).strip()
 
 
 def is_note(sentence: str) -> bool:
@@ -78,6 +94,8 @@ class Verified:
     text: str
     cite: tuple[int, ...]
     quote: str = ""  # the passage sentence that supports it best
+    bullet: bool = False  # a list item ("- item [n]")
+    lead: bool = False  # a lead-in that restates the question ("The books with dragons are:")
 
 
 class Verifier:
@@ -90,6 +108,7 @@ class Verifier:
         tokenize: Callable[[str], list[str]] | None = None,
         threshold: float = 0.55,
         min_tokens: int = 2,
+        question: str = "",
     ):
         if tokenize is None:
             from index.keyword import tokenize_query
@@ -100,6 +119,7 @@ class Verifier:
         self.tokenize = tokenize
         self.threshold = threshold
         self.min_tokens = min_tokens
+        self.question_tokens = set(tokenize(question)) if question else set()
         self._prepared = False
 
     def _prepare(self) -> None:
@@ -125,11 +145,11 @@ class Verifier:
         v = np.asarray(self.embedder.embed_documents(texts), dtype=np.float32)
         return v / (np.linalg.norm(v, axis=1, keepdims=True) + 1e-9)
 
-    def support(self, body: str) -> list[tuple[float, str]]:
+    def support(self, body: str, min_tokens: int | None = None) -> list[tuple[float, str]]:
         """``(score, best passage sentence)`` of every passage for a marker-free sentence."""
         self._prepare()
         tokens = self.tokenize(body)
-        if len(set(tokens)) < self.min_tokens or not self.passages:
+        if len(set(tokens)) < (self.min_tokens if min_tokens is None else min_tokens) or not self.passages:
             return [(0.0, "") for _ in self.passages]
         vec = self._embed([body])[0]
         numbers = numbers_in(body)
@@ -148,22 +168,25 @@ class Verifier:
         """Verify one generated sentence (with the model's ``[n]`` markers)."""
         valid = range(1, len(self.passages) + 1)
         cited = tuple(cited_numbers(drop_invalid_citations(sentence, valid)))
-        body = CITATION.sub("", drop_invalid_citations(sentence, set())).strip()
+        bullet, text = split_bullet(sentence)
+        body = CITATION.sub("", drop_invalid_citations(text, set())).strip()
         body = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", body))
         if is_note(body):
-            return Verified(SentenceCheck(body, "note", cited), body, ())
-        scores = self.support(body)
+            return Verified(SentenceCheck(body, "note", cited), body, (), bullet=bullet)
+        scores = self.support(body, min_tokens=1 if bullet else None)
         good = [n for n in cited if scores[n - 1][0] >= self.threshold]
         if good:
             best = max(good, key=lambda n: scores[n - 1][0])
             check = SentenceCheck(body, "supported", cited, best, round(scores[best - 1][0], 4))
-            return Verified(check, body, tuple(good), scores[best - 1][1])
+            return Verified(check, body, tuple(good), scores[best - 1][1], bullet=bullet)
         if scores:
             best = max(range(1, len(scores) + 1), key=lambda n: scores[n - 1][0])
             if scores[best - 1][0] >= self.threshold:
                 check = SentenceCheck(body, "recited", cited, best, round(scores[best - 1][0], 4))
-                return Verified(check, body, (best,), scores[best - 1][1])
+                return Verified(check, body, (best,), scores[best - 1][1], bullet=bullet)
             top = round(scores[best - 1][0], 4)
         else:
             top = 0.0
-        return Verified(SentenceCheck(body, "unsupported", cited, None, top), body, ())
+        if not bullet and body.endswith(":") and set(self.tokenize(body)) <= self.question_tokens:
+            return Verified(SentenceCheck(body, "note", cited, None, top), body, (), lead=True)
+        return Verified(SentenceCheck(body, "unsupported", cited, None, top), body, (), bullet=bullet)
