@@ -194,22 +194,34 @@ def chat_cmd(settings: Settings) -> None:
 @cli.command("eval")
 @_common
 @_engine
-@click.option("--questions", "questions", type=click.Path(dir_okay=False), default=None, help="Question set (JSON lines).")
+@click.option("--questions", "questions", type=click.Path(dir_okay=False), default=None, help="Question set (JSON lines; see README).")
+@click.option("--qa", "qa_dir", type=click.Path(file_okay=False), default=None, help="Instead: a folder with documents/ and questions.jsonl (reference answers); prints correctness, refusals, latency.")
+@click.option("--open", "open_scope", is_flag=True, help="With --qa: ask over all documents instead of within each question's document.")
 @click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10.")
 @click.option("--beir-mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True, help="With --beir: which retrieval to measure.")
 @click.option("--k", "k", type=int, default=5, show_default=True, help="Cut-off for hit@k and MRR.")
+@click.option("--show", is_flag=True, help="Also print every question answered wrongly.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def eval_cmd(settings: Settings, questions: str | None, beir_dir: str | None, beir_mode: str, k: int, as_json: bool) -> None:
-    """Measure retrieval and answers on a question set, or retrieval on a BEIR folder."""
+def eval_cmd(settings: Settings, questions: str | None, qa_dir: str | None, open_scope: bool, beir_dir: str | None,
+             beir_mode: str, k: int, show: bool, as_json: bool) -> None:
+    """Measure answers on a question set or a QA folder, or retrieval on a BEIR folder."""
     from assistant.evaluation import load_questions, run_eval
 
-    if bool(questions) == bool(beir_dir):
-        raise click.UsageError("give either --questions FILE or --beir DIR")
+    if sum(bool(x) for x in (questions, qa_dir, beir_dir)) != 1:
+        raise click.UsageError("give one of --questions FILE, --qa DIR or --beir DIR")
     if beir_dir:
         from assistant.beir import BeirParams, run_beir
 
         beir = run_beir(settings, beir_dir, BeirParams(mode=beir_mode), progress=_progress_bar(not as_json and sys.stderr.isatty()))
         click.echo(json.dumps(beir.to_dict()) if as_json else "\n".join(beir.lines()))
+        return
+    if qa_dir:
+        from assistant.qa_eval import run_qa
+
+        qa = run_qa(settings, qa_dir, scope="open" if open_scope else "document")
+        click.echo(json.dumps(qa.to_dict(), ensure_ascii=False) if as_json else "\n".join(qa.lines()))
+        if show and not as_json:
+            click.echo("\n" + "\n".join(qa.misses()))
         return
     items = load_questions(questions)
     report = run_eval(_assistant(settings), items, k=k)
@@ -218,6 +230,8 @@ def eval_cmd(settings: Settings, questions: str | None, beir_dir: str | None, be
     else:
         for line in report.lines():
             click.echo(line)
+        if show:
+            click.echo("\n" + "\n".join(report.misses()))
 
 
 def _load_plugins() -> None:

@@ -4,6 +4,7 @@ with the file reading and the assistant calls at the edge (``run_eval``)."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ class EvalItem:
     turns: tuple[str, ...]
     evidence: tuple[str, ...]
     answer_any: tuple[str, ...]
+    kind: str = ""  # the record's "kind", else follow_up / unanswerable / answerable
 
     @property
     def question(self) -> str:
@@ -46,6 +48,9 @@ class ItemResult:
     supported: int = 0  # ... of which a passage supports
     first_token_s: float | None = None
     tokens_per_s: float | None = None
+    kind: str = ""
+    question: str = ""
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,22 @@ class EvalReport:
         ] + ([
             f"supported sentences: {m['supported_share']:.3f} ({int(m['supported_sentences'])}/{int(m['checked_sentences'])} generated sentences)",
             f"time to first token: {m['first_token_s']:.2f} s (mean); {m['tokens_per_s']:.1f} tokens/s",
-        ] if m.get("checked_sentences") else [])
+        ] if m.get("checked_sentences") else []) + [
+            f"{kind}: hit@{self.k} {m[f'hit@k_{kind}']:.3f}, MRR@{self.k} {m[f'mrr_{kind}']:.3f}, correct {m[f'correct_{kind}']:.3f} ({int(m[f'n_{kind}'])})"
+            for kind in self.kinds()
+        ] + [f"latency: p50 {m['latency_p50_s'] * 1000:.0f} ms, p95 {m['latency_p95_s'] * 1000:.0f} ms"]
+
+    def kinds(self) -> list[str]:
+        return sorted({r.kind for r in self.items if r.answerable and r.kind})
+
+    def misses(self) -> list[str]:
+        """One line per question answered wrongly (or refused wrongly)."""
+        out = []
+        for r in self.items:
+            if not r.correct:
+                got = " ".join(r.answer.split())
+                out.append(f"{r.id} [{r.kind}] {r.question}\n  rank {r.rank}, refused {r.refused}: {got[:300]}")
+        return out
 
 
 def read_jsonl(path: str | Path, kind: str, parse: Callable[[dict[str, Any], int], T]) -> list[T]:
@@ -91,7 +111,9 @@ def read_jsonl(path: str | Path, kind: str, parse: Callable[[dict[str, Any], int
 
 def _question(obj: dict[str, Any], no: int) -> EvalItem:
     turns = tuple(obj["turns"]) if "turns" in obj else (obj["q"],)
-    return EvalItem(str(obj.get("id", no)), turns, tuple(obj.get("evidence", ())), tuple(obj.get("answer_any", ())))
+    evidence = tuple(obj.get("evidence", ()))
+    kind = str(obj.get("kind") or ("follow_up" if len(turns) > 1 else "answerable" if evidence else "unanswerable"))
+    return EvalItem(str(obj.get("id", no)), turns, evidence, tuple(obj.get("answer_any", ())), kind)
 
 
 def load_questions(path: str | Path) -> list[EvalItem]:
@@ -124,6 +146,8 @@ def score_item(item: EvalItem, passage_texts: Sequence[str], answer_text: str, r
         cited=len(cited_texts),
         cited_with_evidence=sum(_has_evidence(t, item.evidence) for t in cited_texts) if item.answerable else 0,
         answer=answer_text,
+        kind=item.kind,
+        question=item.question,
     )
 
 
@@ -143,7 +167,28 @@ def summarize(results: Sequence[ItemResult], k: int) -> dict[str, float]:
         "refusal_accuracy": sum(r.refused for r in unanswerable) / max(1, len(unanswerable)),
         "false_refusals": float(sum(r.refused for r in answerable)),
         **_generation_metrics(results),
+        **_by_kind(answerable, k),
+        "latency_p50_s": _quantile([r.seconds for r in results], 0.5),
+        "latency_p95_s": _quantile([r.seconds for r in results], 0.95),
     }
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def _by_kind(answerable: Sequence[ItemResult], k: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for kind in sorted({r.kind for r in answerable if r.kind}):
+        rs = [r for r in answerable if r.kind == kind]
+        out[f"n_{kind}"] = float(len(rs))
+        out[f"hit@k_{kind}"] = sum(r.rank is not None and r.rank <= k for r in rs) / len(rs)
+        out[f"mrr_{kind}"] = sum(1.0 / r.rank for r in rs if r.rank is not None and r.rank <= k) / len(rs)
+        out[f"correct_{kind}"] = sum(r.correct for r in rs) / len(rs)
+    return out
 
 
 def _generation_metrics(results: Sequence[ItemResult]) -> dict[str, float]:
@@ -172,7 +217,9 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], k: int = 5) -> EvalRepor
             history.append((turn, assistant.ask(turn, history=tuple(history)).text))
         query = retrieval_query(item.question, history)
         passages = assistant.retrieve(query, k=k)
+        started = time.perf_counter()
         answer = assistant.ask(item.question, history=tuple(history))
+        seconds = time.perf_counter() - started
         result = score_item(item, [p.text for p in passages], answer.text, answer.refused, [c.text for c in answer.citations])
         checks = [c for c in getattr(answer, "checks", ()) if c.status not in ("note", "quoted")]  # the model's own sentences
         gen = getattr(answer, "generation", None)
@@ -182,6 +229,7 @@ def run_eval(assistant: Any, items: Sequence[EvalItem], k: int = 5) -> EvalRepor
             supported=sum(c.supported for c in checks),
             first_token_s=gen.first_token_s if gen and gen.tokens else None,
             tokens_per_s=gen.tokens_per_s if gen and gen.tokens else None,
+            seconds=seconds,
         )
         results.append(result)
     return EvalReport(k, tuple(results), summarize(results, k))
