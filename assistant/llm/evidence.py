@@ -7,39 +7,28 @@ passage in reading order (runs that are not adjacent joined by " … "). Excerpt
 like passages, so a citation ``[n]`` still names one passage, and verification checks against
 the whole passage.
 
-List questions ("What are all …", "Which …", "What are the …s", "What monsters …") get a larger
-budget and wider windows: their items tend to be short lines next to one another.
+List questions (``assistant.shapes``: "What are all …", "Which <plural> …", "What are the …s")
+get a larger budget and wider windows: their items tend to be short lines next to one another.
 
 All functions here are pure.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.extractive import Candidate
 from assistant.models import Passage
+from assistant.shapes import classify
 from corpus.text import sentence_spans
 
 __all__ = ["Excerpt", "EvidenceBudget", "is_list_question", "select_excerpts", "whole_passages"]
 
-_LIST_QUESTION = re.compile(
-    r"^\s*(?:"
-    r"which\b"  # "Which books have dragons in them?"
-    r"|(?:what|who)\s+(?:are|were)\b"  # "What are the four steps ...", "Who are ..."
-    r"|(?:what|which)\s+(?!is\b|was\b|does\b|has\b|this\b|kinds?\b|sorts?\b|types? of\b)[a-z]+s\b"  # "What monsters are ..."
-    r"|(?:list|name|enumerate)\b"
-    r")"
-    r"|\b(?:all|every|each)\s+(?:the\s+)?[a-z]+s?\b.*\?\s*$",  # "What are all the ...", "... every ...?"
-    re.IGNORECASE,
-)
-
-
 def is_list_question(question: str) -> bool:
-    """Does the question ask for several items (so a bulleted answer fits)?"""
-    return bool(_LIST_QUESTION.search(question.strip()))
+    """Does the question ask for several items, so a bulleted answer fits? (The question-shape
+    classifier's ``list``: "What are the …s", "Which <plural> …", "What are all …", "Name the …".)"""
+    return classify(question).name == "list"
 
 
 @dataclass(frozen=True)
