@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.evidence import GateWeights
 from assistant.extractive import ExtractiveEngine
+from assistant.models import Passage
 from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from index.embedding import (
@@ -18,6 +20,7 @@ from index.embedding import (
     bf16_supported,
     load_sentence_transformer_embeddings,
 )
+from corpus.models import Chunk
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.store import ChromaStore, make_client
@@ -37,6 +40,12 @@ class Components:
     retriever: HybridRetriever
     indexer: Indexer
     engine: Any
+
+
+def _as_passage(chunk: Chunk | None) -> Passage | None:
+    if chunk is None:
+        return None
+    return Passage(chunk.id, chunk.text, chunk.title, chunk.source, chunk.section, 0.0, chunk.start, chunk.end, chunk.publisher, chunk.date)
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -119,8 +128,14 @@ def build_components(
         fusion=settings.fusion,
         rrf_k=settings.rrf_k,
     )
-    indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars)
-    engine = ExtractiveEngine(query_embedder, settings.min_relevance, settings.answer_sentences)
+    indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars, knowledge=True)
+    engine = ExtractiveEngine(
+        query_embedder,
+        settings.min_relevance,
+        settings.answer_sentences,
+        gate=GateWeights() if settings.answer_gate else None,
+        max_chars=settings.answer_max_chars,
+    )
     if settings.engine != "extractive":
         from assistant.llm.engine import build_llm_engine
 
@@ -129,5 +144,6 @@ def build_components(
     # the keyword index is swapped when a new index generation is committed: look it up late
     extractive = getattr(engine, "fallback", None) or engine
     if isinstance(extractive, ExtractiveEngine):
-        extractive.known_term = lambda word: components.keyword.knows(word)
+        extractive.present = lambda tokens, sources: components.keyword.present(tokens, sources)
+        extractive.following = lambda passage: _as_passage(components.keyword.next_chunk(passage.chunk_id))
     return components

@@ -9,6 +9,11 @@ leftovers that the next run drops first. Then the keyword index is brought in st
 On a shared Chroma server the run holds a ``WriterLease`` (renewed at every step) and its
 commit is refused, its generation dropped, when another writer committed since it began.
 
+With ``knowledge=True`` the same generation also gets each article's key points and named things
+(``index/knowledge.py``), made only for articles that are new, changed or not yet known (by
+content hash, and all of them when the knowledge code changes: its signature is in the
+manifest); the others' records are copied from the previous generation like their vectors.
+
 ``Indexer.checkpoint`` (None by default) is called with the name of each step
 (``CHECKPOINTS``) so callers can report progress or, in tests, stop a run at a precise point.
 """
@@ -27,13 +32,14 @@ from corpus.errors import IndexStateError
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
+from index.knowledge import extract, knowledge_signature, to_records
 from index.memory import release_free_memory
 from index.store import ChromaStore, StoredArticle, WriterLease
 
 __all__ = ["CHECKPOINTS", "IndexCheck", "IndexPlan", "IndexReport", "Indexer", "open_keyword", "plan"]
 
 Progress = Callable[[int, int], None]
-CHECKPOINTS = ("start", "begun", "copied", "embedded", "written", "committed", "cleaned", "done")
+CHECKPOINTS = ("start", "begun", "copied", "embedded", "learned", "written", "committed", "cleaned", "done")
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class IndexReport:
     embedded: int
     seconds: float
     warnings: tuple[str, ...] = ()
+    learned: int = 0  # articles whose key points and names were made this run
 
     def summary(self) -> str:
         if not (self.added or self.updated or self.removed):
@@ -113,6 +120,7 @@ class Indexer:
         max_chars: int = 800,
         overlap_chars: int = 200,
         batch_size: int = 64,
+        knowledge: bool = False,
     ):
         self.store = store
         self.keyword = keyword
@@ -120,6 +128,7 @@ class Indexer:
         self.max_chars = max_chars
         self.overlap_chars = overlap_chars
         self.batch_size = batch_size
+        self.knowledge = knowledge
         self.checkpoint: Callable[[str], None] | None = None
         self._lease: WriterLease | None = None
 
@@ -170,8 +179,15 @@ class Indexer:
                 updated=the_plan.updated + rechunked,
                 unchanged=tuple(s for s in the_plan.unchanged if s not in rechunked),
             )
-        embedded = 0
-        if rebuild or the_plan.changed:
+        # article knowledge: copy what is known of this very version, make the rest
+        known: dict[str, str] = {}
+        if self.knowledge and not rebuild and manifest.get("knowledge_signature") == knowledge_signature():
+            known = self.store.knowledge_hashes()
+        redo = set(the_plan.added + the_plan.updated)
+        keep_known = {a.source: a.hash for a in articles if a.source not in redo and known.get(a.source) == a.hash}
+        to_learn = [a for a in articles if a.source not in keep_known] if self.knowledge else []
+        embedded = learned = 0
+        if rebuild or the_plan.changed or to_learn:
             writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension)
             try:
                 if lease is not None:
@@ -183,8 +199,14 @@ class Indexer:
                 # the chunk list lives only for the call: the keyword build below must not find a
                 # second copy of every new chunk's text still held here
                 embedded = self._embed_into_store(writer, self._chunks_to_embed(articles, the_plan), progress)
+                extra = {"chunking": signature}
+                if self.knowledge:
+                    if keep_known:
+                        writer.copy_knowledge_from(self.store, keep_known, tick=self._renew)
+                    learned = self._learn(writer, to_learn)
+                    extra["knowledge_signature"] = knowledge_signature()
                 self._step("written")
-                self.store.commit(writer, lease, extra={"chunking": signature})
+                self.store.commit(writer, lease, extra=extra)
             except Exception:
                 # not committed: drop this run's generation; when another writer's commit is
                 # why (it may have dropped our generation under us), say so
@@ -207,6 +229,7 @@ class Indexer:
             chunks=self.store.count(),
             embedded=embedded,
             seconds=time.perf_counter() - started,
+            learned=learned,
         )
 
     def _check_dimension(self) -> None:
@@ -243,6 +266,52 @@ class Indexer:
             if progress:
                 progress(done, len(order))
         return done
+
+    def _learn(self, store: ChromaStore, articles: Sequence[Article]) -> int:
+        """Make and store the knowledge of ``articles``, 16 at a time: the point sentences are
+        embedded in batches; an article's own record gets the normalised mean of its points'
+        vectors (its content centroid), or a fixed unit vector when it has no point."""
+        import numpy as np
+
+        done = 0
+        for i in range(0, len(articles), 16):
+            records = []
+            for article in articles[i : i + 16]:
+                records.extend(to_records(extract(article, chunk_article(article, self.max_chars, self.overlap_chars))))
+            texts = [r[3] for r in records if r[2]["kind"] == "point"]
+            made = []
+            for j in range(0, len(texts), self.batch_size):
+                made.extend(self.embedder.embed_documents(texts[j : j + self.batch_size]))
+            dim = len(made[0]) if made else (store.stored_dimension or getattr(self.embedder, "dimension", None) or len(self.embedder.embed_query("dimension probe")))
+            points = iter(np.asarray(made, dtype=np.float32).reshape(len(made), dim))
+            vectors: list[np.ndarray] = []
+            owner = 0  # the index of the current article record
+            for n, (_, _, meta, _) in enumerate(records):
+                if meta["kind"] == "point":
+                    vectors.append(next(points))
+                    continue
+                self._centroid(vectors, owner, dim)
+                owner = n
+                vectors.append(np.zeros(dim, dtype=np.float32))
+            self._centroid(vectors, owner, dim)
+            store.add_knowledge([r[0] for r in records], [r[1] for r in records], [r[2] for r in records], vectors)
+            done += len(articles[i : i + 16])
+            self._step("learned")
+        return done
+
+    @staticmethod
+    def _centroid(vectors: list, owner: int, dim: int) -> None:
+        import numpy as np
+
+        if owner >= len(vectors):
+            return
+        members = vectors[owner + 1 :]
+        total = np.sum(members, axis=0) if members else np.zeros(dim, dtype=np.float32)
+        norm = float(np.linalg.norm(total))
+        if norm == 0.0:
+            total = np.zeros(dim, dtype=np.float32)
+            total[0], norm = 1.0, 1.0
+        vectors[owner] = total / norm
 
     def refresh_keyword(self, stored: dict[str, StoredArticle] | None = None) -> bool:
         """Bring the keyword index in step with the collection (``stored``: its articles, when

@@ -10,6 +10,11 @@ committed collection, its chunk count, model and vector dimension). Readers only
 committed collection, so a writer killed at any point leaves the old state intact; the next
 writer drops the uncommitted leftovers (``drop_stale``).
 
+Each generation has a companion collection ``<name>.k<N>`` for article-level knowledge (key
+points and named things, ``index/knowledge.py``): written by the same writer, named by the same
+manifest write, dropped with its generation. A reader opens the two together, so the chunks and
+the knowledge it reads are always of one generation.
+
 Several writers on one Chroma server (machines with their own data folders, so the local file
 lock does not see each other) are kept apart twice:
 
@@ -189,6 +194,7 @@ class ChromaStore:
         self._generation = 0
         self._stored_dimension: int | None = None
         self._base = 0  # for a writer (``begin_generation``): the generation it started from
+        self._knowledge: Any = None  # the knowledge collection of the opened generation, if any
 
     # -- collection -------------------------------------------------------------------------
     # Generations: every re-index writes a new physical collection ``<name>.g<N>``; one atomic
@@ -222,6 +228,7 @@ class ChromaStore:
                 ) from None
             self._check_model(coll.metadata or {})
             self._collection, self._generation, self._stored_dimension = coll, 0, None
+            self._knowledge = None
             return
         name = str(manifest.get("collection", ""))
         try:
@@ -241,6 +248,12 @@ class ChromaStore:
             )
         self._collection, self._generation = coll, int(manifest.get("generation", 0))
         self._stored_dimension = int(manifest["dimension"]) if manifest.get("dimension") else None
+        self._knowledge = None
+        if manifest.get("knowledge"):
+            try:
+                self._knowledge = self.client.get_collection(name=str(manifest["knowledge"]))
+            except Exception:  # noqa: BLE001 - knowledge is derived: without it, collection questions fall back
+                self._knowledge = None
 
     def _check_model(self, meta: dict[str, Any]) -> None:
         stored = meta.get("model")
@@ -339,17 +352,31 @@ class ChromaStore:
         prefix = f"{self.collection_name}.g"
         return [n for n in names if n == self.collection_name or (n.startswith(prefix) and n[len(prefix):].isdigit())]
 
+    def _knowledge_names(self) -> list[str]:
+        """The knowledge collections ``<name>.k<N>`` of every generation present."""
+        try:
+            names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        except Exception as exc:
+            raise IndexStateError(f"the index cannot be read ({_first_line(exc)}); run `assistant index --rebuild`") from None
+        prefix = f"{self.collection_name}.k"
+        return [n for n in names if n.startswith(prefix) and n[len(prefix):].isdigit()]
+
     def _generation_of(self, name: str) -> int:
         """``<name>.g<N>`` is generation N; the plain ``<name>`` (before generations) is 0."""
-        prefix = f"{self.collection_name}.g"
-        return int(name[len(prefix):]) if name.startswith(prefix) else 0
+        for prefix in (f"{self.collection_name}.g", f"{self.collection_name}.k"):
+            if name.startswith(prefix):
+                return int(name[len(prefix):])
+        return 0
 
     # -- generations (the write path) ----------------------------------------------------------
     def begin_generation(self, expect_dimension: int | None = None) -> ChromaStore:
         """A new, empty collection for the next generation; no reader sees it before ``commit``."""
         manifest = self.manifest() or {}
         prefix = f"{self.collection_name}.g"
-        highest = max([int(manifest.get("generation", 0))] + [int(n[len(prefix):]) for n in self._physical_names() if n != self.collection_name])
+        highest = max(
+            [int(manifest.get("generation", 0))]
+            + [self._generation_of(n) for n in [*self._physical_names(), *self._knowledge_names()] if n != self.collection_name]
+        )
         gen = highest + 1
         # what the writer's plan was made from: the opened generation, or (a rebuild, which
         # reads nothing) the committed one now
@@ -365,6 +392,13 @@ class ChromaStore:
         writer._generation = gen
         writer._stored_dimension = expect_dimension
         writer._base = base
+        writer._knowledge = self._safe(
+            self.client.create_collection,
+            name=f"{self.collection_name}.k{gen}",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"model": self.model_name or "unknown", "generation": gen},
+        )
         return writer
 
     def copy_from(self, other: ChromaStore, sources: set[str], tick: Callable[[], None] | None = None) -> int:
@@ -427,12 +461,17 @@ class ChromaStore:
         }
         if writer._stored_dimension:
             meta["dimension"] = writer._stored_dimension
+        if writer._knowledge is not None:
+            meta["knowledge"] = writer._knowledge.name
+            if current.get("knowledge") and current.get("knowledge") != meta["knowledge"]:
+                meta["previous_knowledge"] = current["knowledge"]
         meta.update(extra or {})
         if previous and previous != meta["collection"]:
             meta["previous"] = previous
         manifest = self.client.get_or_create_collection(name=self.manifest_name, embedding_function=None, metadata=meta)
         manifest.modify(metadata=meta)
         self._collection, self._generation, self._stored_dimension = writer._collection, writer._generation, writer._stored_dimension
+        self._knowledge = writer._knowledge
 
     def abandon(self, writer: ChromaStore) -> int | None:
         """Drop ``writer``'s generation unless it is the committed one (best effort). Returns
@@ -443,10 +482,13 @@ class ChromaStore:
             return None
         name = writer._collection.name if writer._collection is not None else None
         if name and current.get("collection") != name:
-            try:
-                self.client.delete_collection(name)
-            except Exception:  # noqa: BLE001 - dropped already (by another writer's cleanup)
-                pass
+            knowledge = writer._knowledge.name if writer._knowledge is not None else None
+            for dropped in (name, knowledge):
+                if dropped and dropped != current.get("knowledge"):
+                    try:
+                        self.client.delete_collection(dropped)
+                    except Exception:  # noqa: BLE001 - dropped already (by another writer's cleanup)
+                        pass
         committed = int(current.get("generation", 0))
         return committed if committed != writer._base and current.get("collection") != name else None
 
@@ -468,12 +510,13 @@ class ChromaStore:
         if manifest is None:
             return []
         committed = int(manifest.get("generation", 0))
-        keep = {manifest.get("collection"), manifest.get("previous")}
+        keep = {manifest.get("collection"), manifest.get("previous"), manifest.get("knowledge"), manifest.get("previous_knowledge")}
         lease = self.read_lease()
         if _lease_live(lease) and int(lease.get("generation", 0)):
             keep.add(f"{self.collection_name}.g{int(lease['generation'])}")
+            keep.add(f"{self.collection_name}.k{int(lease['generation'])}")
         dropped = []
-        for name in self._physical_names():
+        for name in [*self._physical_names(), *self._knowledge_names()]:
             if name not in keep and not (keep_newer and self._generation_of(name) > committed):
                 try:
                     self.client.delete_collection(name)
@@ -484,12 +527,13 @@ class ChromaStore:
 
     def reset(self) -> None:
         """Drop every generation, the manifest and everything in them."""
-        for name in [*self._physical_names(), self.manifest_name]:
+        for name in [*self._physical_names(), *self._knowledge_names(), self.manifest_name]:
             try:
                 self.client.delete_collection(name)
             except Exception:  # noqa: BLE001 - absent already
                 pass
         self._collection = None
+        self._knowledge = None
 
     # -- the writer lease (shared servers) ------------------------------------------------------
     @property
@@ -640,6 +684,94 @@ class ChromaStore:
         if res is None:
             return []
         return [(i, 1.0 - float(dist)) for i, dist in zip(res["ids"][0], res["distances"][0])]
+
+
+    # -- knowledge (article-level records of the same generation) -------------------------------
+    @property
+    def has_knowledge(self) -> bool:
+        """True when the opened generation has a knowledge collection."""
+        _ = self.collection
+        return self._knowledge is not None
+
+    def add_knowledge(self, ids: Sequence[str], documents: Sequence[str], metadatas: Sequence[dict[str, Any]], embeddings: Sequence[Sequence[float]]) -> None:
+        """Upsert knowledge records into this (writer's) generation."""
+        if not (len(ids) == len(documents) == len(metadatas) == len(embeddings)):
+            raise ValueError(f"{len(ids)} ids, {len(documents)} documents, {len(metadatas)} metadatas, {len(embeddings)} embeddings")
+        if self._knowledge is None:
+            raise IndexStateError("this store has no knowledge collection to write (not a writer's generation)")
+        limit = self._max_batch()
+        for i in range(0, len(ids), limit):
+            self._knowledge.upsert(
+                ids=list(ids[i : i + limit]),
+                documents=list(documents[i : i + limit]),
+                metadatas=list(metadatas[i : i + limit]),
+                embeddings=[list(map(float, e)) for e in embeddings[i : i + limit]],
+            )
+
+    def _knowledge_pages(self, include: list[str], where: dict[str, Any] | None = None) -> Iterable[dict[str, Any]]:
+        if not self.has_knowledge:
+            return
+        offset = 0
+        while True:
+            res = self._safe(self._knowledge.get, include=include, where=where, limit=_PAGE, offset=offset)
+            if not res["ids"]:
+                return
+            yield res
+            if len(res["ids"]) < _PAGE:
+                return
+            offset += len(res["ids"])
+
+    def copy_knowledge_from(self, other: ChromaStore, sources: dict[str, str], tick: Callable[[], None] | None = None) -> int:
+        """Copy ``other``'s knowledge records of ``sources`` (source -> article hash: only records
+        of that very version) into this writer's generation; no re-embedding."""
+        copied = 0
+        for res in other._knowledge_pages(["metadatas", "documents", "embeddings"]):
+            if tick is not None:
+                tick()
+            metas = list(res["metadatas"])
+            keep = [j for j, m in enumerate(metas) if sources.get(str((m or {}).get("source", ""))) == (m or {}).get("article_hash")]
+            if keep:
+                self.add_knowledge(
+                    [res["ids"][j] for j in keep],
+                    [res["documents"][j] or "" for j in keep],
+                    [metas[j] or {} for j in keep],
+                    [res["embeddings"][j] for j in keep],
+                )
+            copied += len(keep)
+        return copied
+
+    def knowledge_hashes(self) -> dict[str, str]:
+        """``source -> article hash`` of every article the opened generation has knowledge of."""
+        return {
+            str(meta.get("source", "")): str(meta.get("article_hash", ""))
+            for _, _, meta, _ in self.knowledge_records(where={"kind": "article"})
+        }
+
+    def knowledge_records(self, where: dict[str, Any] | None = None, vectors: bool = False) -> list[tuple[str, str, dict[str, Any], Any]]:
+        """``(id, document, metadata, vector or None)`` of the knowledge records matching ``where``."""
+        include = ["metadatas", "documents"] + (["embeddings"] if vectors else [])
+        out = []
+        for res in self._knowledge_pages(include, where):
+            vecs = res.get("embeddings") if vectors else None
+            for j, rid in enumerate(res["ids"]):
+                out.append((rid, res["documents"][j] or "", res["metadatas"][j] or {}, None if vecs is None else vecs[j]))
+        return out
+
+    def knowledge_nearest(self, embedding: Sequence[float], n: int, where: dict[str, Any] | None = None) -> list[tuple[str, str, dict[str, Any], float, Any]]:
+        """The ``n`` knowledge records nearest ``embedding``: ``(id, document, metadata, cosine, vector)``."""
+        if n <= 0 or not self.has_knowledge:
+            return []
+        res = self._safe(
+            self._knowledge.query,
+            query_embeddings=[list(map(float, embedding))],
+            n_results=n,
+            where=where or None,
+            include=["metadatas", "documents", "distances", "embeddings"],
+        )
+        return [
+            (rid, doc or "", meta or {}, 1.0 - float(dist), vec)
+            for rid, doc, meta, dist, vec in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], res["embeddings"][0])
+        ]
 
 
 def _lease_live(meta: dict[str, Any]) -> bool:

@@ -437,7 +437,7 @@ def test_index_cli_killed_mid_embedding_with_real_model_keeps_old_index(tmp_path
     assert "Index matches the corpus: 10 articles" in capsys.readouterr().out
     report = Assistant.from_settings(settings, embedder=real_embedder).index()
     assert report.embedded == 0 and _committed_ids(settings, real_embedder) == old
-    assert {c.name for c in make_client(path=str(settings.chroma_path)).list_collections()} == {"articles.g1", "articles.manifest"}
+    assert {c.name for c in make_client(path=str(settings.chroma_path)).list_collections()} == {"articles.g1", "articles.k1", "articles.manifest"}
 
 
 def test_questions_in_threads_while_same_process_reindexes_see_old_or_new_never_a_mix(indexed_v1):
