@@ -129,3 +129,18 @@ def test_lean_prompt_holds_the_evidence_not_the_whole_passage(fake_embedder):
     user = chat.history[0][1]["content"]
     assert "1 million requests per second" in user and far not in user and "<passage n=\"1\"" in user
     assert answer.text == "Actix Web hits 1 million requests per second [1]." and answer.citations[0].source == "rust.md"
+
+
+def test_answer_of_a_model_caught_in_a_loop_shows_each_sentence_once_and_stops(fake_embedder):
+    chat = _Chat("- Rocket [1]\n- Actix Web [1]\n" * 6 + "- Memory safety [1]")
+    engine = LLMEngine(chat, fake_embedder, ExtractiveEngine(fake_embedder, min_relevance=0.0), cover=False, lean=False)
+    answer = engine.answer("Which Rust frameworks are there?", "", (RUST, GO))
+    assert answer.text == "- Rocket [1]\n- Actix Web [1]"
+    assert len(answer.checks) == 2 and answer.generation.tokens < 20  # cut off at the second repeat
+
+
+def test_bullets_of_a_single_fact_question_are_shown_as_sentences(fake_embedder):
+    chat = _Chat("- Actix Web hits 1 million requests per second [1].")
+    engine = LLMEngine(chat, fake_embedder, ExtractiveEngine(fake_embedder, min_relevance=0.0), cover=False)
+    answer = engine.answer("How fast is Actix Web?", "", (RUST, GO))
+    assert answer.text == "Actix Web hits 1 million requests per second [1]."

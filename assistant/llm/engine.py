@@ -86,6 +86,7 @@ class LLMEngine:
         # ... only those relevant to the question on their own: dev-set answer sentences scored
         # 0.38-0.61, an article's injected "SYSTEM: new instructions ..." 0.05-0.12
         self.quote_min_cosine = 0.3
+        self.max_repeats = 2  # generation stops at the second sentence repeated verbatim
         # what the model reads (step 2): excerpts around the evidence, or (lean=False) the best
         # max_passages passages whole, as before
         self.lean = lean
@@ -104,9 +105,9 @@ class LLMEngine:
         return parse_condensed(text, question) or retrieval_query(question, history)
 
     # -- answers ------------------------------------------------------------------------------
-    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
+    def answer(self, question: str, query: str, passages: Sequence[Passage], sources: Sequence[str] | None = None) -> Answer:
         answer = None
-        for item in self.answer_stream(question, query, passages):
+        for item in self.answer_stream(question, query, passages, sources):
             if isinstance(item, Answer):
                 answer = item
         assert answer is not None
@@ -123,7 +124,7 @@ class LLMEngine:
 
     def messages(self, question: str, query: str, excerpts: Sequence[Excerpt]) -> list[dict[str, str]]:
         """The chat messages for ``question`` over ``excerpts``."""
-        return answer_messages(query or question, excerpts, list_answer=self.lean and is_list_question(question))
+        return answer_messages(query or question, excerpts, list_answer=is_list_question(question))
 
     def _refuse(self, question: str, passages: Sequence[Passage], excerpts: Sequence[Excerpt], **extra: Any) -> Iterator[str | Answer]:
         """The model found no answer in what it read: a refusal listing those passages as related."""
@@ -142,13 +143,13 @@ class LLMEngine:
         yield from _pieces(answer.text)
         yield answer
 
-    def answer_stream(self, question: str, query: str, passages: Sequence[Passage]) -> Iterator[str | Answer]:
+    def answer_stream(self, question: str, query: str, passages: Sequence[Passage], sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """Verified sentences of the answer as they are generated (joined: ``Answer.text``),
         then the ``Answer``."""
         passages = tuple(passages)
         # the extractive engine's relevance gate decides refusals (no LLM call), and its answer
         # is the fallback
-        base = self.fallback.answer(question, query, passages)
+        base = self.fallback.answer(question, query, passages, sources=sources)
         if base.refused:
             yield from _pieces(base.text)
             yield replace(base, engine=self.name)
@@ -157,7 +158,7 @@ class LLMEngine:
         top = [e.passage for e in excerpts]
         verifier = Verifier(top, self.embedder, threshold=self.threshold, question=query or question)
         messages = self.messages(question, query, excerpts)
-        state = _State(top)
+        state = _State(top, bullets=is_list_question(question))
         started = time.perf_counter()
         first: float | None = None
         tokens = 0
@@ -182,7 +183,9 @@ class LLMEngine:
                 while checked < ready:
                     yield from state.add(verifier.check(sentences[checked]))
                     checked += 1
-            if not state.refused:
+                if state.repeats >= self.max_repeats:  # a small model caught in a loop
+                    break
+            if not state.refused and state.repeats < self.max_repeats:
                 rest = split_answer_sentences(buffer)[checked:]
                 if rest and tokens >= self.max_tokens and not _FINISHED.search(rest[-1]):
                     rest.pop()  # cut off by the token budget mid-sentence
@@ -213,6 +216,8 @@ class LLMEngine:
             # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
             parts = (part.strip() for quote in citation.quotes for part in _CLAUSE_END.split(_ARTICLE_MARKER.sub("", quote)))
             for text in parts:
+                if text.endswith("?"):  # a passage's own question ("How can I ...?") answers nothing
+                    continue
                 if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
                         and float(self.fallback.similarities(query or question, [text])[0]) >= self.quote_min_cosine:
                     yield from state.add_quote(text, by_id[citation.chunk_id])
@@ -231,8 +236,11 @@ class LLMEngine:
 class _State:
     """Sentences shown so far, the renumbering of passages, and the checks made."""
 
-    def __init__(self, passages: list[Passage]):
+    def __init__(self, passages: list[Passage], bullets: bool = True):
         self.passages = passages
+        self.bullets = bullets  # list items shown as "- item" lines (list questions); else as sentences
+        self.seen: set[str] = set()
+        self.repeats = 0
         self.pieces: list[str] = []
         self.checks: list[SentenceCheck] = []
         self.notices: list[str] = []
@@ -263,6 +271,11 @@ class _State:
 
     def add(self, verified: Verified) -> Iterator[str]:
         check = verified.check
+        key = " ".join(verified.text.lower().split())
+        if key in self.seen:  # said already: shown (and recorded) once
+            self.repeats += 1
+            return
+        self.seen.add(key)
         self.checks.append(check)
         if check.status == "note":
             self.missing = self.missing or not verified.lead
@@ -281,7 +294,7 @@ class _State:
         self.notes.clear()
         for note in pending:
             yield from self._emit(note)
-        yield from self._emit(text, bullet=verified.bullet)
+        yield from self._emit(text, bullet=verified.bullet and self.bullets)
 
     def add_quote(self, text: str, passage: Passage) -> Iterator[str]:
         """``text``, a sentence of ``passage``, verbatim with its citation."""

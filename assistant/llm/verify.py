@@ -58,7 +58,7 @@ def split_answer_sentences(text: str) -> list[str]:
             if lead and out:
                 out[-1] = out[-1] + " " + lead.group(1).strip()
                 piece = piece[lead.end():]
-            if piece.strip():
+            if split_bullet(piece)[1]:  # not a bare "-"
                 out.append(piece.strip())
     return out
 
@@ -126,7 +126,7 @@ class Verifier:
         if self._prepared:
             return
         self._tokens = [set(self.tokenize(f"{p.title} {p.section} {p.text}")) for p in self.passages]
-        self._numbers = [numbers_in(f"{p.title} {p.text}") for p in self.passages]
+        self._numbers = [numbers_in(f"{p.title} {p.section} {p.text}") for p in self.passages]
         self._sentences: list[list[str]] = []
         flat: list[str] = []
         for p in self.passages:
