@@ -127,6 +127,7 @@ def build_components(
         dense_weight=settings.dense_weight,
         fusion=settings.fusion,
         rrf_k=settings.rrf_k,
+        lead_ratio=settings.lead_ratio,
     )
     indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars, knowledge=True)
     engine = ExtractiveEngine(

@@ -1,24 +1,36 @@
-"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, fused.
+"""Hybrid retrieval: dense (Chroma) and keyword (BM25) candidates, fused by ``fusion.fuse``.
 
 Fusion is weighted reciprocal rank fusion (``fusion="rrf"``) or a weighted sum of
 max-normalised scores (``fusion="convex"``); the weight of the dense side is
-``dense_weight``. Scores of the returned passages are the fused scores (higher is better);
-``dense_score`` (cosine) and ``keyword_score`` (BM25) are kept for thresholds and display.
+``dense_weight``. Whatever the weights, the first result of each side keeps a place among
+the ``k`` returned, and a side's clear winner (``lead_ratio`` times its runner-up) comes first
+(see ``assistant/fusion.py``). Scores of the returned passages are the fused scores (higher
+is better); ``dense_score`` (cosine) and ``keyword_score`` (BM25) are kept for thresholds and
+display. Every default comes from ``Settings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 from typing import Any
 
-from assistant.fusion import convex_fusion, weighted_rrf
+from assistant.fusion import fuse
 from assistant.models import Passage
+from assistant.settings import Settings
 from corpus.models import Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex
 from index.store import ChromaStore
 
-__all__ = ["HybridRetriever"]
+__all__ = ["HybridRetriever", "Candidates"]
+
+Candidates = tuple[list[tuple[Chunk, float]], list[tuple[Chunk, float]]]
+
+
+def _default(name: str) -> Any:
+    """The default of a ``Settings`` field: the one place each default lives."""
+    return next(f.default for f in fields(Settings) if f.name == name)
 
 
 def _passage(chunk: Chunk, score: float, dense: float | None, keyword: float | None) -> Passage:
@@ -39,27 +51,31 @@ def _passage(chunk: Chunk, score: float, dense: float | None, keyword: float | N
 
 
 class HybridRetriever:
+    """Arguments left at None take their ``Settings`` defaults."""
+
     def __init__(
         self,
         store: ChromaStore,
         keyword: KeywordIndex,
         embedder: Embedder,
-        k: int = 5,
-        candidates: int = 30,
-        dense_weight: float = 0.5,
-        fusion: str = "rrf",
-        rrf_k: int = 60,
+        k: int | None = None,
+        candidates: int | None = None,
+        dense_weight: float | None = None,
+        fusion: str | None = None,
+        rrf_k: int | None = None,
+        lead_ratio: float | None = None,
     ):
-        if fusion not in ("rrf", "convex"):
-            raise ValueError(f"fusion must be 'rrf' or 'convex'. Currently, fusion is {fusion!r}")
         self.store = store
         self.keyword = keyword
         self.embedder = embedder
-        self.k = k
-        self.candidates = candidates
-        self.dense_weight = dense_weight
-        self.fusion = fusion
-        self.rrf_k = rrf_k
+        self.k: int = _default("k") if k is None else k
+        self.candidates: int = _default("candidates") if candidates is None else candidates
+        self.dense_weight: float = _default("dense_weight") if dense_weight is None else dense_weight
+        self.fusion: str = _default("fusion") if fusion is None else fusion
+        self.rrf_k: int = _default("rrf_k") if rrf_k is None else rrf_k
+        self.lead_ratio: float = _default("lead_ratio") if lead_ratio is None else lead_ratio
+        if self.fusion not in ("rrf", "convex"):
+            raise ValueError(f"fusion must be 'rrf' or 'convex'. Currently, fusion is {self.fusion!r}")
 
     def dense(self, query: str, n: int, sources: frozenset[str] | None = None, vector: Any = None) -> list[tuple[Chunk, float]]:
         if vector is None:
@@ -75,6 +91,14 @@ class HybridRetriever:
             chunks.update({c.id: c for c in self.store.get(missing)})
         return [(chunks[cid], score) for cid, score in hits if chunks.get(cid) is not None]
 
+    def candidates_for(self, query: str, n: int | None = None, sources: Iterable[str] | None = None) -> Candidates:
+        """The dense and the keyword candidates (``n`` each, best first) that ``retrieve`` fuses."""
+        n = self.candidates if n is None else n
+        allowed = frozenset(sources) if sources is not None else None
+        if allowed is not None and not allowed:
+            return [], []
+        return self.dense(query, n, allowed), self.keyword.search(query, n, allowed)
+
     def retrieve(
         self,
         query: str,
@@ -86,25 +110,23 @@ class HybridRetriever:
         k = self.k if k is None else k
         if k < 1:
             raise ValueError(f"k must be greater than 0. Currently, k is {k}")
-        allowed = frozenset(sources) if sources is not None else None
-        if allowed is not None and not allowed:
-            return []
-        n = max(self.candidates, k)
-        dense = self.dense(query, n, allowed)
-        keyword = self.keyword.search(query, n, allowed)
-        w = self.dense_weight if dense_weight is None else dense_weight
-        chunks: dict[str, Chunk] = {}
-        dense_scores: dict[str, float] = {}
-        keyword_scores: dict[str, float] = {}
-        for chunk, score in dense:
-            chunks[chunk.id] = chunk
-            dense_scores[chunk.id] = score
-        for chunk, score in keyword:
-            chunks.setdefault(chunk.id, chunk)
-            keyword_scores[chunk.id] = score
-        if self.fusion == "rrf":
-            fused = weighted_rrf([[c.id for c, _ in dense], [c.id for c, _ in keyword]], [w, 1.0 - w], self.rrf_k)
-        else:
-            fused = convex_fusion([dense_scores, keyword_scores], [w, 1.0 - w])
-        ranked = sorted(fused, key=lambda cid: (-fused[cid], cid))[:k]
-        return [_passage(chunks[c], fused[c], dense_scores.get(c), keyword_scores.get(c)) for c in ranked]
+        dense, keyword = self.candidates_for(query, max(self.candidates, k), sources)
+        return self.fuse(dense, keyword, k, dense_weight)
+
+    def fuse(
+        self, dense: list[tuple[Chunk, float]], keyword: list[tuple[Chunk, float]], k: int, dense_weight: float | None = None
+    ) -> list[Passage]:
+        """Passages of the fused ranking of the two candidate lists (see ``fusion.fuse``)."""
+        chunks = {c.id: c for c, _ in keyword} | {c.id: c for c, _ in dense}
+        dense_scores = {c.id: s for c, s in dense}
+        keyword_scores = {c.id: s for c, s in keyword}
+        ranked = fuse(
+            [(c.id, s) for c, s in dense],
+            [(c.id, s) for c, s in keyword],
+            k,
+            method=self.fusion,
+            dense_weight=self.dense_weight if dense_weight is None else dense_weight,
+            rrf_k=self.rrf_k,
+            lead_ratio=self.lead_ratio,
+        )
+        return [_passage(chunks[c], score, dense_scores.get(c), keyword_scores.get(c)) for c, score in ranked]

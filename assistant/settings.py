@@ -46,12 +46,16 @@ class Settings:
     chunk_max_chars: int = 800
     chunk_overlap_chars: int = 200
     max_file_bytes: int = 20 * 1024 * 1024
-    # retrieval
+    # retrieval: reciprocal rank fusion of the dense and BM25 candidates with equal weights and
+    # the textbook k=60 (no fitted weight); each side's first result keeps a slot in the top k,
+    # and a side's first result scoring at least lead_ratio times its runner-up goes first
+    # (docs/retrieval.md has the measurements)
     k: int = 5
     candidates: int = 30
-    dense_weight: float = 0.7
+    dense_weight: float = 0.5
     rrf_k: int = 60
     fusion: str = "rrf"
+    lead_ratio: float = 2.0
     # answers
     engine: str = "extractive"
     # LLM engines: "local" (llama.cpp) and "openai" (any OpenAI-compatible server)
@@ -136,6 +140,12 @@ class Settings:
             raise AssistantError(f"query_backend must be 'torch' or 'onnx'. Currently, it is {self.query_backend!r}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise AssistantError(f"dense_weight must be between 0 and 1. Currently, it is {self.dense_weight}")
+        if self.fusion not in ("rrf", "convex"):
+            raise AssistantError(f"fusion must be 'rrf' or 'convex'. Currently, it is {self.fusion!r}")
+        if not self.lead_ratio >= 1.0:
+            raise AssistantError(f"lead_ratio must be at least 1. Currently, it is {self.lead_ratio}")
+        if self.rrf_k < 0:
+            raise AssistantError(f"rrf_k must be non-negative. Currently, it is {self.rrf_k}")
         if self.candidates < self.k:
             return replace(self, candidates=self.k)
         return self

@@ -65,3 +65,58 @@ def test_retriever_dense_fetches_chunks_the_keyword_index_lacks(tiny_corpus: Pat
     lacking = HybridRetriever(retriever.store, partial, retriever.embedder)
     got = lacking.dense("ignored", 5, vector=vector)
     assert [(c, round(s, 6)) for c, s in got] == [(c, round(s, 6)) for c, s in expected]
+
+
+def test_retriever_defaults_are_the_settings_defaults(tiny_corpus: Path, settings_for):
+    from assistant.settings import Settings
+
+    retriever = _indexed(tiny_corpus, settings_for)._c.retriever
+    bare = HybridRetriever(retriever.store, retriever.keyword, retriever.embedder)
+    s = Settings()
+    assert (bare.k, bare.candidates, bare.dense_weight, bare.fusion, bare.rrf_k, bare.lead_ratio) == (
+        s.k, s.candidates, s.dense_weight, s.fusion, s.rrf_k, s.lead_ratio
+    )
+
+
+def test_assistant_retriever_takes_its_fusion_settings(tiny_corpus: Path, settings_for):
+    assistant = Assistant.from_settings(
+        settings_for(tiny_corpus, dense_weight=0.3, rrf_k=10, lead_ratio=3.0, fusion="convex"), embedder=FakeEmbedder()
+    )
+    r = assistant._c.retriever
+    assert (r.dense_weight, r.rrf_k, r.lead_ratio, r.fusion) == (0.3, 10, 3.0, "convex")
+
+
+def test_retrieve_is_the_fusion_of_its_candidates(tiny_corpus: Path, settings_for):
+    from assistant.fusion import fuse
+
+    assistant = _indexed(tiny_corpus, settings_for)
+    retriever = assistant._c.retriever
+    for query in ("single binary docker images", "admin panel", "requests per second"):
+        dense, keyword = retriever.candidates_for(query)
+        assert [s for _, s in keyword] == sorted((s for _, s in keyword), reverse=True)
+        expected = fuse(
+            [(c.id, s) for c, s in dense], [(c.id, s) for c, s in keyword], 3,
+            method="rrf", dense_weight=retriever.dense_weight, rrf_k=retriever.rrf_k, lead_ratio=retriever.lead_ratio,
+        )
+        passages = assistant.retrieve(query, k=3)
+        assert [(p.chunk_id, p.score) for p in passages] == expected
+        by_id = {c.id: s for c, s in keyword}
+        assert all(p.keyword_score == by_id.get(p.chunk_id) for p in passages)
+
+
+def test_retrieve_within_sources_fuses_only_their_chunks(tiny_corpus: Path, settings_for):
+    assistant = _indexed(tiny_corpus, settings_for)
+    passages = assistant.retrieve("requests per second and memory safety", k=5, sources=["python.md"])
+    assert passages and {p.source for p in passages} == {"python.md"}
+    assert assistant._c.retriever.candidates_for("anything", sources=[]) == ([], [])
+
+
+def test_settings_reject_bad_fusion_values():
+    import pytest
+
+    from assistant.settings import Settings
+    from corpus.errors import AssistantError
+
+    for bad, match in (({"lead_ratio": 0.9}, "lead_ratio"), ({"fusion": "max"}, "fusion"), ({"rrf_k": -1}, "rrf_k")):
+        with pytest.raises(AssistantError, match=match):
+            Settings(**bad).validated()
