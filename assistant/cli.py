@@ -199,16 +199,29 @@ def chat_cmd(settings: Settings) -> None:
 @click.option("--open", "open_scope", is_flag=True, help="With --qa: ask over all documents instead of within each question's document.")
 @click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10.")
 @click.option("--beir-mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True, help="With --beir: which retrieval to measure.")
+@click.option("--shapes", "shapes_file", type=click.Path(dir_okay=False), default=None, help="Instead: a shape question set (collection-wide, comparison, summary, list; see docs/shapes.md).")
 @click.option("--k", "k", type=int, default=5, show_default=True, help="Cut-off for hit@k and MRR.")
 @click.option("--show", is_flag=True, help="Also print every question answered wrongly.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def eval_cmd(settings: Settings, questions: str | None, qa_dir: str | None, open_scope: bool, beir_dir: str | None,
-             beir_mode: str, k: int, show: bool, as_json: bool) -> None:
+             beir_mode: str, shapes_file: str | None, k: int, show: bool, as_json: bool) -> None:
     """Measure answers on a question set or a QA folder, or retrieval on a BEIR folder."""
     from assistant.evaluation import load_questions, run_eval
 
-    if sum(bool(x) for x in (questions, qa_dir, beir_dir)) != 1:
-        raise click.UsageError("give one of --questions FILE, --qa DIR or --beir DIR")
+    if sum(bool(x) for x in (questions, qa_dir, beir_dir, shapes_file)) != 1:
+        raise click.UsageError("give one of --questions FILE, --qa DIR, --beir DIR or --shapes FILE")
+    if shapes_file:
+        from assistant.shape_eval import load_shape_questions, run_shape_eval
+
+        try:
+            shape_items = load_shape_questions(shapes_file)
+        except (OSError, ValueError) as exc:
+            raise AssistantError(str(exc).splitlines()[0]) from None
+        shaped = run_shape_eval(_assistant(settings), shape_items)
+        click.echo(json.dumps(shaped.to_dict(), ensure_ascii=False) if as_json else "\n".join(shaped.lines()))
+        if show and not as_json:
+            click.echo("\n" + "\n".join(shaped.misses()))
+        return
     if beir_dir:
         from assistant.beir import BeirParams, run_beir
 

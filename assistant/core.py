@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from assistant.conversation import History, retrieval_query
 from assistant.models import Answer, Passage
 from assistant.settings import Settings
+from assistant.shapes import Shape, classify
 from corpus.errors import IndexStateError
 from index.indexer import IndexCheck, IndexReport
 
@@ -19,6 +21,8 @@ __all__ = ["Assistant"]
 EMPTY_QUESTION = "Please type a question about the articles."
 # a sentence (with its citation markers) and the space after it; the last piece takes the rest
 _STREAM_PIECE = re.compile(r".+?(?:[.!?\]]\S*\s+|$)", re.S)
+_STREAM_LINE = re.compile(r"[^\n]*\n|[^\n]+$")  # lists and tables stream a line at a time
+_WHOLE_COLLECTION = ("collection", "comparison", "summary")
 
 
 def _clean_question(question: object) -> str:
@@ -39,6 +43,7 @@ class Assistant:
         self.settings: Settings = components.settings
         self._synced = False
         self._ready_lock = threading.Lock()
+        self._collection: Any = None
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Assistant:
@@ -174,9 +179,27 @@ class Assistant:
                 reason="question_too_long",
             )
         self._ensure_ready()
+        shape = classify(q)
+        whole = self._answer_whole(q, shape, sources)
+        if whole is not None:
+            return whole
         query = self._query(q, history)
         passages = self._c.retriever.retrieve(query, sources=sources)
-        return self._c.engine.answer(q, query, passages)
+        answer = self._c.engine.answer(q, query, passages)
+        # the engine answers factoids and lists (and the other shapes when there is no knowledge)
+        return replace(answer, shape="list") if shape.name == "list" and not answer.refused else answer
+
+    def _answer_whole(self, question: str, shape: Shape, sources: Sequence[str] | None) -> Answer | None:
+        """Collection-wide, comparison and summary questions, from the articles' knowledge
+        (``assistant/collection.py``); None for other shapes, for questions limited to some
+        articles, and for an index built without knowledge (the engine answers then)."""
+        if shape.name not in _WHOLE_COLLECTION or sources is not None:
+            return None
+        if self._collection is None:
+            from assistant.collection import CollectionAnswerer
+
+            self._collection = CollectionAnswerer(self._c)
+        return self._collection.answer(question, shape)
 
     def ask_stream(self, question: str, history: History = (), sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
         """``ask``, streamed: pieces of the answer text (``str``, in order), then the ``Answer``.
@@ -187,6 +210,11 @@ class Assistant:
         """
         q = _clean_question(question)
         stream = getattr(self._c.engine, "answer_stream", None)
+        if q and len(q) <= self.settings.max_question_chars and sources is None and classify(q).name in _WHOLE_COLLECTION:
+            answer = self.ask(question, history, sources)
+            yield from (_STREAM_LINE if answer.shape in _WHOLE_COLLECTION else _STREAM_PIECE).findall(answer.text)
+            yield answer
+            return
         if stream is not None and q and len(q) <= self.settings.max_question_chars:
             self._ensure_ready()
             query = self._query(q, history)

@@ -32,7 +32,7 @@ from corpus.errors import IndexStateError
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
-from index.knowledge import extract, knowledge_signature, to_records
+from index.knowledge import extract, headings, knowledge_signature, to_records
 from index.memory import release_free_memory
 from index.store import ChromaStore, StoredArticle, WriterLease
 
@@ -269,15 +269,16 @@ class Indexer:
 
     def _learn(self, store: ChromaStore, articles: Sequence[Article]) -> int:
         """Make and store the knowledge of ``articles``, 16 at a time: the point sentences are
-        embedded in batches; an article's own record gets the normalised mean of its points'
-        vectors (its content centroid), or a fixed unit vector when it has no point."""
+        embedded in batches; an article's own records (title and names) get the normalised mean
+        of its points' vectors (its content centroid), or a fixed unit vector when it has none."""
         import numpy as np
 
         done = 0
         for i in range(0, len(articles), 16):
             records = []
             for article in articles[i : i + 16]:
-                records.extend(to_records(extract(article, chunk_article(article, self.max_chars, self.overlap_chars))))
+                chunks = chunk_article(article, self.max_chars, self.overlap_chars)
+                records.extend(to_records(extract(article, chunks), headings(article)))
             texts = [r[3] for r in records if r[2]["kind"] == "point"]
             made = []
             for j in range(0, len(texts), self.batch_size):
@@ -289,10 +290,12 @@ class Indexer:
             for n, (_, _, meta, _) in enumerate(records):
                 if meta["kind"] == "point":
                     vectors.append(next(points))
-                    continue
-                self._centroid(vectors, owner, dim)
-                owner = n
-                vectors.append(np.zeros(dim, dtype=np.float32))
+                elif meta["kind"] == "article":
+                    self._centroid(vectors, owner, dim)
+                    owner = n
+                    vectors.append(np.zeros(dim, dtype=np.float32))
+                else:  # the names record: the article's centroid too (set below)
+                    vectors.append(np.zeros(dim, dtype=np.float32))
             self._centroid(vectors, owner, dim)
             store.add_knowledge([r[0] for r in records], [r[1] for r in records], [r[2] for r in records], vectors)
             done += len(articles[i : i + 16])
@@ -305,13 +308,13 @@ class Indexer:
 
         if owner >= len(vectors):
             return
-        members = vectors[owner + 1 :]
+        members = vectors[owner + 2 :]  # the article record, its names record, its points
         total = np.sum(members, axis=0) if members else np.zeros(dim, dtype=np.float32)
         norm = float(np.linalg.norm(total))
         if norm == 0.0:
             total = np.zeros(dim, dtype=np.float32)
             total[0], norm = 1.0, 1.0
-        vectors[owner] = total / norm
+        vectors[owner] = vectors[owner + 1] = total / norm
 
     def refresh_keyword(self, stored: dict[str, StoredArticle] | None = None) -> bool:
         """Bring the keyword index in step with the collection (``stored``: its articles, when

@@ -5,9 +5,9 @@ generation (``ChromaStore`` knowledge records), so collection-wide questions rea
 every chunk.
 
 - **Key points** (``KeyPoint``): central, non-redundant sentences under their headings. Sentences
-  are scored by TF-IDF centrality (mean cosine to the article's other sentences) plus closeness to
-  the title and to their own section; each section keeps its best sentence (two for a long
-  section), and a sentence too close to one already kept is dropped.
+  are scored by TF-IDF closeness to their own section's centroid, then to the article's and to
+  its title; each section keeps its best sentence (two for a section of four or more), and a
+  sentence too close to one already kept is dropped.
 - **Named things** (``Mention``): capitalised or mixed-case terms taken from the text ("Spring
   Boot", "Node.js", "gRPC"), not from a list. A capitalised word whose lower-case form is as
   common in the article (a sentence-initial "Security") is not a name. For each name: how often
@@ -15,9 +15,10 @@ every chunk.
   also uses in the plural — near its mentions, "frameworks like X" or "the X framework"), and
   one sentence that mentions it.
 
-Records: ``to_records`` turns an ``ArticleKnowledge`` into the store's records (one per point,
-embedded as "section. sentence", and one per article carrying the names as JSON, embedded as
-its title); ``from_article_record``/``point_from_record`` read them back.
+Records: ``to_records`` turns an ``ArticleKnowledge`` into the store's records: one per point
+(embedded as "section. sentence"), one per article (title and headings) and one with its names
+as JSON; ``point_from_record``, ``sections_from_record`` and ``mentions_from_record`` read them
+back.
 """
 
 from __future__ import annotations
@@ -43,10 +44,12 @@ __all__ = [
     "KeyPoint",
     "Mention",
     "extract",
-    "from_article_record",
+    "headings",
+    "mentions_from_record",
     "knowledge_signature",
     "name_key",
     "point_from_record",
+    "sections_from_record",
     "singular",
     "to_records",
 ]
@@ -193,8 +196,9 @@ def key_points(article: Article, chunks: Sequence[Chunk], max_points: int = MAX_
         by_section[s.section].append(i)
     section_centre = {sec: _centroid([vectors[i] for i in idx]) for sec, idx in by_section.items()}
     first_of_block = {s.block: s.order for s in reversed(candidates)}
+    # what a section is about, more than what the whole article is about (that is its framing)
     scores = [
-        _cos(v, centre) + 0.5 * _cos(v, title) + 0.3 * _cos(v, section_centre[s.section])
+        _cos(v, section_centre[s.section]) + 0.3 * _cos(v, centre) + 0.2 * _cos(v, title)
         + (0.05 if first_of_block[s.block] == s.order else 0.0)
         - (0.1 if _PRONOUN.match(s.text) else 0.0)  # "It simplifies...": weaker out of context
         for s, v in zip(candidates, vectors)
@@ -336,7 +340,8 @@ def _name_like(tok: str, first: bool, case: _Case) -> bool:
     caps = max(case.caps[low], case.caps[name_key(core)])
     if first:  # a sentence-initial capital says nothing by itself
         return case.lower[low] == 0 and caps > 0
-    return case.lower[low] < max(1, caps)
+    # capitalised inside running text: a name, unless the article mostly writes it in lower case
+    return caps >= 2 or case.lower[low] < max(1, caps)
 
 
 def _names_in(text: str, case: _Case) -> list[tuple[str, int, int]]:
@@ -393,6 +398,77 @@ def _category_words(text: str) -> set[str]:
     return out
 
 
+_LIST_TRIGGERS = {"like", "including", "include", "includes", "such"}
+_BETWEEN = {"and", "or", "as", "the", "also", "even"}
+_COPULA = {"is", "was", "remains", "becomes", "as", "stays"}
+
+# how strongly a context says what a name is
+W_PATTERN = 3.0  # "frameworks like X, Y and Z", "X is a lightweight framework", "Language: X"
+W_NEXT = 2.0  # "the X framework"
+W_SECTION = 2.0  # X heads a section listed under a heading that names the kind ("Best Frameworks" > "X")
+W_NEAR, W_FAR = 0.5, 0.25  # the kind word elsewhere in the sentence (within ``window`` tokens / further)
+W_HEADING = 0.5  # the kind word in the heading of the name's section
+
+
+def _kind_evidence(tokens: list[str], spans: list[tuple[str, int, int]], categories: set[str], window: int) -> dict[int, Counter[str]]:
+    """Per name (index into ``spans``): the kind words its sentence gives it, weighted. Pure."""
+    out: dict[int, Counter[str]] = {n: Counter() for n in range(len(spans))}
+    names_at = {}
+    for n, (_, i, j) in enumerate(spans):
+        for t in range(i, j + 1):
+            names_at[t] = n
+    for n, (_, i, j) in enumerate(spans):
+        for at, w in enumerate(tokens):
+            kind = singular(w)
+            if (i <= at <= j) or w.isupper() or kind not in categories:
+                continue
+            out[n][kind] += W_NEAR if i - window <= at <= j + window else W_FAR
+        if j + 1 < len(tokens) and tokens[j + 1].islower() and singular(tokens[j + 1]) == tokens[j + 1] and tokens[j + 1] in categories:
+            out[n][tokens[j + 1]] += W_NEXT  # "the X framework" (not "Go frameworks")
+        # "X is a lightweight framework", "X has established itself as a leading language"
+        copula = next((at for at in range(j + 1, min(j + 5, len(tokens))) if tokens[at].lower() in _COPULA), None)
+        if copula is not None:
+            for w in tokens[copula + 1 : copula + 6]:
+                if singular(w) in categories and w.islower():
+                    out[n][singular(w)] += W_PATTERN
+                    break
+    # "frameworks like X, Y and Z": the names listed after a plural category and a trigger
+    for t, w in enumerate(tokens):
+        if w.lower() not in _LIST_TRIGGERS or t == 0:
+            continue
+        kind = singular(tokens[t - 1])
+        if kind not in categories or kind == tokens[t - 1].lower():
+            continue
+        at = t + 1 + (1 if w.lower() == "such" else 0)
+        while at < len(tokens):
+            if at in names_at:
+                n = names_at[at]
+                out[n][kind] += W_PATTERN
+                at = spans[n][2] + 1
+            elif tokens[at].lower() in _BETWEEN:
+                at += 1
+            else:
+                break
+    return out
+
+
+def _name_sections(article: Article, case: _Case, categories: set[str]) -> dict[str, set[str]]:
+    """Sections headed by a name alone ("Laravel"), listed under the last heading that is not a
+    name ("What are the Best Backend Frameworks"): each such name gets that heading's kinds."""
+    out: dict[str, set[str]] = {}
+    parent: set[str] = set()
+    for heading in headings(article):
+        tokens = _tokens(heading)
+        spans = _names_in(heading, case)
+        covered = {t for _, i, j in spans for t in range(i, j + 1)}
+        if spans and all(t in covered or tokens[t].text.lower() in ("and", "or", "&", "vs") for t in range(len(tokens))):
+            for name, _, _ in spans:  # "Laravel", "Go and Rust"
+                out.setdefault(name_key(name), set()).update(parent)
+        else:
+            parent = {singular(w) for w in _WORDS.findall(heading)} & categories
+    return out
+
+
 def mentions(article: Article, chunks: Sequence[Chunk], window: int = 8) -> tuple[Mention, ...]:
     """The named things of ``article``, most mentioned first. Pure."""
     sentences = _sentences(article)
@@ -405,34 +481,45 @@ def mentions(article: Article, chunks: Sequence[Chunk], window: int = 8) -> tupl
     previous = ""
     for s in sentences:
         tokens = [t.text for t in _tokens(s.text)]
-        heading_kinds = {singular(w) for w in _WORDS.findall(s.section)} & categories
         label = _WORDS.findall(previous)
-        if len(tokens) <= 3 and 0 < len(label) <= 3:  # a value under a label ("Programming Language:" / "Python")
-            heading_kinds |= {singular(label[-1])}
+        label_kind = singular(label[-1]) if len(tokens) <= 3 and 0 < len(label) <= 3 else ""  # "Programming Language:" / "Python"
         previous = s.text
-        for name, i, j in _names_in(s.text, case):
+        spans = [(name, i, j) for name, i, j in _names_in(s.text, case)
+                 if len(name_key(name)) >= 2 and name_key(name) not in categories and singular(name_key(name)) not in categories]
+        evidence = _kind_evidence(tokens, spans, categories, window)
+        heading_kinds = {singular(w) for w in _WORDS.findall(s.section)} & categories
+        for n, (name, i, j) in enumerate(spans):
             key = name_key(name)
-            if len(key) < 2 or key in categories or singular(key) in categories:
-                continue
             counts[key] += 1
             surface[key][name] += 1
-            for at, w in enumerate(tokens):
-                kind = singular(w)
-                if (at < i or at > j) and not w.isupper() and kind in categories:
-                    near = at >= i - window and at <= j + window
-                    kinds[key][kind] += 1.0 if near else 0.5
-            for k in heading_kinds:
-                kinds[key][k] += 0.5
+            kinds[key].update(evidence[n])
+            for kind in heading_kinds:
+                kinds[key][kind] += W_HEADING
+            if label_kind:
+                kinds[key][label_kind] += W_PATTERN
             best = where.get(key)
             words = len(_WORDS.findall(s.text))
             if best is None or (len(_WORDS.findall(best[0])) < 8 <= words):
                 where[key] = (s.text, s.start, s.end)
+    for key, parent in _name_sections(article, case, categories).items():
+        for kind in parent:
+            if key in counts:
+                kinds[key][kind] += W_SECTION / len(parent)
+    # an acronym the article also writes in the plural ("APIs", "IDEs") is a common noun
+    common = {name_key(n) for forms in surface.values() for n in forms if re.fullmatch(r"[A-Z]{2,}s", n)}
     out = []
     for key, n in counts.most_common():
+        if key in common:
+            continue
         text, a, b = where[key]
         top = tuple((k, round(w, 2)) for k, w in kinds[key].most_common(MAX_KINDS))
         out.append(Mention(surface[key].most_common(1)[0][0], n, top, text[:400], _chunk_of(chunks, a, b)))
     return tuple(out)
+
+
+def headings(article: Article) -> tuple[str, ...]:
+    """The article's section headings in order."""
+    return tuple(dict.fromkeys(b.section for b in blocks(article.text) if b.section))
 
 
 def extract(article: Article, chunks: Sequence[Chunk]) -> ArticleKnowledge:
@@ -445,15 +532,26 @@ def _rid(*parts: object) -> str:
     return hashlib.sha256("\x00".join(map(str, parts)).encode()).hexdigest()[:32]
 
 
-def to_records(k: ArticleKnowledge) -> list[tuple[str, str, dict[str, Any], str]]:
-    """``(id, document, metadata, text to embed)`` for the store: the article, then its points."""
-    names = [[m.name, m.count, [list(x) for x in m.kinds], m.sentence, m.chunk_id] for m in k.mentions]
+MAX_NAMES = 60  # per article, most mentioned first
+
+
+def to_records(k: ArticleKnowledge, sections: Sequence[str] = ()) -> list[tuple[str, str, dict[str, Any], str]]:
+    """``(id, document, metadata, text to embed)`` for the store: the article (title, headings),
+    its names (a separate record, read only by questions about named things), then its points.
+    Only points are embedded; the indexer gives the other two their points' centroid."""
+    names = [[m.name, m.count, [list(x) for x in m.kinds], m.sentence[:200], m.chunk_id] for m in k.mentions[:MAX_NAMES]]
     article = (
         "a:" + _rid(k.source, k.article_hash),
         k.title,
         {"kind": "article", "source": k.source, "title": k.title, "article_hash": k.article_hash,
-         "points": len(k.points), "names": json.dumps(names, ensure_ascii=False)},
+         "points": len(k.points), "sections": json.dumps(list(dict.fromkeys(sections)), ensure_ascii=False)},
         k.title,
+    )
+    named = (
+        "n:" + _rid(k.source, k.article_hash),
+        "",
+        {"kind": "names", "source": k.source, "article_hash": k.article_hash, "names": json.dumps(names, ensure_ascii=False)},
+        "",
     )
     points = [
         ("p:" + _rid(k.source, k.article_hash, p.order, p.text), p.text,
@@ -463,7 +561,7 @@ def to_records(k: ArticleKnowledge) -> list[tuple[str, str, dict[str, Any], str]
          p.embedding_text())
         for p in k.points
     ]
-    return [article, *points]
+    return [article, named, *points]
 
 
 def point_from_record(text: str, meta: dict[str, Any]) -> KeyPoint:
@@ -478,15 +576,23 @@ def point_from_record(text: str, meta: dict[str, Any]) -> KeyPoint:
     )
 
 
-def from_article_record(meta: dict[str, Any]) -> tuple[str, str, str, tuple[Mention, ...]]:
-    """``(source, title, article_hash, mentions)`` of an article record."""
+def _json_list(text: object) -> list[Any]:
     try:
-        names = json.loads(str(meta.get("names") or "[]"))
+        value = json.loads(str(text or "[]"))
     except ValueError:
-        names = []
-    found = tuple(
+        return []
+    return value if isinstance(value, list) else []
+
+
+def sections_from_record(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The headings listed in an article record."""
+    return tuple(str(h) for h in _json_list(meta.get("sections")))
+
+
+def mentions_from_record(meta: dict[str, Any]) -> tuple[Mention, ...]:
+    """The names listed in a names record."""
+    return tuple(
         Mention(str(n[0]), int(n[1]), tuple((str(k), float(w)) for k, w in n[2]), str(n[3]), str(n[4]))
-        for n in names
+        for n in _json_list(meta.get("names"))
         if isinstance(n, list) and len(n) == 5
     )
-    return str(meta.get("source", "")), str(meta.get("title", "")), str(meta.get("article_hash", "")), found
