@@ -141,8 +141,8 @@ class CollectionAnswerer:
         components: Any,
         min_relevance: float = 0.35,
         same_point: float = 0.55,
-        max_groups: int = 6,
-        per_article: int = 4,
+        max_groups: int = 8,
+        per_article: int = 8,
         per_article_broad: int = 30,
         relevance_margin: float = 0.3,
         broad_floor: float = 0.2,
@@ -152,8 +152,10 @@ class CollectionAnswerer:
         candidate_points: int = 200,
         candidate_passages: int = 10,
         named_bonus: float = 0.15,
+        keyword_hits: int = 50,
+        distinctive_idf: float = 1.4,
         max_names: int = 8,
-        summary_points: int = 15,
+        summary_points: int = 20,
         side_sentences: int = 4,
     ):
         self._c = components
@@ -170,6 +172,8 @@ class CollectionAnswerer:
         self.candidate_points = candidate_points
         self.candidate_passages = candidate_passages
         self.named_bonus = named_bonus
+        self.keyword_hits = keyword_hits
+        self.distinctive_idf = distinctive_idf
         self.max_names = max_names
         self.summary_points = summary_points
         self.side_sentences = side_sentences
@@ -270,6 +274,7 @@ class CollectionAnswerer:
         cat = self.catalog()
         if re.search(r"\b(?:which|what|how many)\s+(?:of the\s+)?(?:articles|posts|documents|sources)\b", question, re.I):
             named = self._named_in(question, cat)
+            named = named or self._spelled_in(question)
             if named:
                 return self._articles_naming(question, shape, cat, named)
         if shape.entity:
@@ -302,7 +307,7 @@ class CollectionAnswerer:
             out.append(Evidence(p.text, str(meta.get("source", "")), str(meta.get("title", "")), p.section, p.chunk_id, sim, np.asarray(vec, dtype=np.float32), p.order))
         if broad:
             return out
-        words = frozenset(tokenize_query(topic))
+        words = self._distinctive(tokenize_query(topic))
         pattern = [_mention_pattern(k) for k in keys]
         raw: list[tuple[Passage, str]] = []
         for p in self._c.retriever.retrieve(topic, k=self.candidate_passages):
@@ -316,8 +321,22 @@ class CollectionAnswerer:
         for (p, sentence), v in zip(raw, self._embed([s for _, s in raw])):
             v = v / (np.linalg.norm(v) or 1.0)
             bonus = self.named_bonus if any(x.search(sentence) or x.search(p.section) for x in pattern) else 0.0
-            out.append(Evidence(sentence, p.source, p.title, p.section, p.chunk_id, float(v @ qv) + bonus, v))
+            out.append(Evidence(sentence, p.source, p.title, p.section, p.chunk_id, float(v @ qv) + bonus, v, on_topic=True))
         return out + self._mention_evidence(keys, cat, qv)
+
+    def _distinctive(self, tokens: list[str]) -> frozenset[str]:
+        """The tokens that mark a passage as on the topic: those in at most a quarter of the
+        chunks ("framework" in a collection about frameworks says nothing)."""
+        idf = getattr(self._c.keyword, "idf", None)
+        if idf is None or not tokens:
+            return frozenset(tokens)
+        return frozenset(t for t, v in idf(tokens).items() if v >= self.distinctive_idf)
+
+    def _spelled_in(self, question: str) -> list[str]:
+        """Capitalised words of the question (past its first) that the keyword index knows."""
+        knows = getattr(self._c.keyword, "knows", None)
+        words = re.findall(r"[A-Za-z][\w+#.]*", question)[1:]
+        return [w for w in words if w[:1].isupper() and knows is not None and knows(w)]
 
     def _points(self, question: str, shape: Shape, cat: _Catalog) -> Answer:
         topic = focus(question)
@@ -340,7 +359,9 @@ class CollectionAnswerer:
         per_article = self.per_article_broad if broad else self.per_article
         kept: dict[str, list[Evidence]] = {}
         for e in sorted(evidence, key=lambda e: -e.relevance):
-            if e.relevance >= floor and len(kept.setdefault(e.source, [])) < per_article:
+            # a sentence that names the subject (or sits under a heading that does) is about it
+            # however its vector compares; the others must come close to the best
+            if (e.on_topic or e.relevance >= floor) and len(kept.setdefault(e.source, [])) < per_article:
                 kept[e.source].append(e)
         groups = rank(group([e for es in kept.values() for e in es], self.same_point))[: self.max_groups]
         citer = _Citer(self._chunk)
@@ -380,7 +401,7 @@ class CollectionAnswerer:
         for (source, m), v in zip(found, vectors):
             v = v / (np.linalg.norm(v) or 1.0)
             chunk = self._chunk(m.chunk_id)
-            out.append(Evidence(m.sentence, source, cat.titles.get(source, ""), getattr(chunk, "section", ""), m.chunk_id, float(v @ qv) + self.named_bonus, v))
+            out.append(Evidence(m.sentence, source, cat.titles.get(source, ""), getattr(chunk, "section", ""), m.chunk_id, float(v @ qv) + self.named_bonus, v, on_topic=True))
         return out
 
     # -- collection: named things ---------------------------------------------------------------
@@ -400,10 +421,20 @@ class CollectionAnswerer:
         total = len(cat.titles)
         lines = []
         for key in keys:
-            hits = [(s, m) for s, ms in names.items() for m in ms if name_key(m.name) == key and m.chunk_id]
+            found = {s: m for s, ms in names.items() for m in ms if name_key(m.name) == key and m.chunk_id}
+            shown = next(iter(found.values())).name if found else key
+            # the keyword index finds the articles where the name was not extracted (a lone
+            # sentence-initial "Deno"): its chunks that spell it out
+            pattern = _mention_pattern(shown)
+            for chunk, _ in self._c.keyword.search(shown, self.keyword_hits):
+                if chunk.source in found:
+                    continue
+                spots = [x for x in _sentences(chunk.text) if pattern.search(x)]
+                if spots:
+                    found[chunk.source] = Mention(shown, len(pattern.findall(chunk.text)), (), spots[0], chunk.id)
+            hits = list(found.items())
             if not hits:
                 continue
-            shown = hits[0][1].name
             lines.append(f"{len(hits)} of {total} articles mention **{shown}**:")
             lines.append("")
             for s, m in sorted(hits, key=lambda h: -h[1].count):

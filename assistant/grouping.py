@@ -32,6 +32,7 @@ class Evidence:
     relevance: float
     vector: np.ndarray = field(repr=False)
     order: int = 0
+    on_topic: bool = False  # names the question's subject, or sits under a heading that does
 
 
 @dataclass(frozen=True)
