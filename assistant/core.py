@@ -185,7 +185,7 @@ class Assistant:
             return whole
         query = self._query(q, history)
         passages = self._c.retriever.retrieve(query, sources=sources)
-        answer = self._c.engine.answer(q, query, passages)
+        answer = self._c.engine.answer(q, query, passages, sources=sources)
         # the engine answers factoids and lists (and the other shapes when there is no knowledge)
         return replace(answer, shape="list") if shape.name == "list" and not answer.refused else answer
 
@@ -218,7 +218,7 @@ class Assistant:
         if stream is not None and q and len(q) <= self.settings.max_question_chars:
             self._ensure_ready()
             query = self._query(q, history)
-            yield from stream(q, query, self._c.retriever.retrieve(query, sources=sources))
+            yield from stream(q, query, self._c.retriever.retrieve(query, sources=sources), sources=sources)
             return
         answer = self.ask(question, history, sources)
         yield from _STREAM_PIECE.findall(answer.text)

@@ -1,10 +1,18 @@
 """The extractive answer engine: no LLM, the articles' own sentences, each cited.
 
-From the best retrieved passages it picks the sentences that answer the question best
-(embedding similarity to the question plus word overlap, with a small bonus for the passage's
-rank and for covering question words not yet covered), and writes them one after another, each
-followed by ``[n]`` for its passage. When the best passage is not relevant enough
-(``min_relevance``, cosine), it refuses and cites nothing.
+1. **Refuse or answer** from the evidence (``assistant.evidence``): are the question's focus
+   terms — its names and specific words — in the passages that would be cited and in the
+   documents it is limited to? A logistic gate over those coverages and the best cosine decides.
+2. **Sentences that answer**: every sentence of the best passages is scored by its cosine to the
+   question, the question words it holds and the new content it brings (words, names and
+   numbers the question does not already contain); a sentence that only asks a question scores
+   low. The best one leads the answer.
+3. **What follows it**: a lead-in ("The requirements were:") brings the items it introduces, as
+   a list; a short sentence or one whose successor leans on it ("It ...", "This ...") brings the
+   next sentence.
+4. **More of the same**: further sentences close in score to the first that add question words
+   or new content, within a length budget; for a list question (``shapes.classify``) one item
+   from each passage that answers, as a bulleted list. Each sentence or item carries ``[n]``.
 """
 
 from __future__ import annotations
@@ -12,22 +20,28 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.citations import attach_citation
+from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence
 from assistant.models import Answer, Citation, Passage
 from corpus.text import sentence_spans
 from index.embedding import Embedder
 from index.keyword import tokenize_query
 
-__all__ = ["ExtractiveEngine", "NOT_COVERED", "Candidate", "select_sentences", "unknown_names"]
+__all__ = ["ExtractiveEngine", "NOT_COVERED", "Candidate", "select_sentences", "lead_in_items"]
 
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
 _ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
-_PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such)\b", re.I)
+_PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such|he|she|his|her)\b", re.I)
+_CONTINUES = re.compile(r"^(it|its|it’s|it's|they|their|this|these|those|he|she|his|her|both|however|but|also|then|so|instead|here|there)\b", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
+
+Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
+Following = Callable[[Passage], "Passage | None"]
 
 
 @dataclass(frozen=True)
@@ -39,10 +53,15 @@ class Candidate:
     position: int  # sentence number inside its passage
     start: int = 0  # span inside the passage text
     end: int = 0
+    similarity: float = 0.0
 
 
 def _overlaps(a: Candidate, b: Candidate) -> bool:
     return a.passage == b.passage and a.start < b.end and b.start < a.end
+
+
+def _same(a: Candidate, b: Candidate) -> bool:
+    return _overlaps(a, b) or a.text in b.text or b.text in a.text
 
 
 def select_sentences(
@@ -52,53 +71,85 @@ def select_sentences(
     max_chars: int = 700,
     ratio: float = 0.72,
     new_passage_penalty: float = 0.05,
+    chosen: Sequence[Candidate] = (),
 ) -> list[Candidate]:
-    """Greedy choice: the best sentence, then others close to it that add question words. Pure."""
+    """Greedy choice: the best sentence (or ``chosen``), then others close to it in score that
+    add question words. Pure."""
     if not candidates:
-        return []
+        return list(chosen)
     ranked = sorted(candidates, key=lambda c: -c.score)
     best = ranked[0]
-    chosen = [best]
-    covered = set(best.tokens & question_tokens)
-    length = len(best.text)
-    while len(chosen) < limit:
+    picked = list(chosen) or [best]
+    covered = set().union(*(c.tokens & question_tokens for c in picked))
+    length = sum(len(c.text) for c in picked)
+    while len(picked) < limit:
         def gain(c: Candidate) -> float:
             new = len((c.tokens & question_tokens) - covered)
-            spread = 0.0 if any(c.passage == x.passage for x in chosen) else new_passage_penalty
+            spread = 0.0 if any(c.passage == x.passage for x in picked) else new_passage_penalty
             return c.score + 0.08 * new - spread
 
-        rest = [c for c in ranked if not any(_overlaps(c, x) or c.text in x.text or x.text in c.text for x in chosen)]
+        rest = [c for c in ranked if not any(_same(c, x) for x in picked)]
         if not rest:
             break
         nxt = max(rest, key=gain)
         if gain(nxt) < ratio * best.score or length + len(nxt.text) > max_chars:
             break
-        chosen.append(nxt)
+        picked.append(nxt)
         covered |= nxt.tokens & question_tokens
         length += len(nxt.text)
-    return chosen
+    return picked
 
 
-def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
-    """Names in the question (capitalised words past the first, acronyms) that ``known``
-    does not recognise. Pure given ``known``."""
-    words = re.findall(r"[A-Za-z][\w+#.]*", question)
-    out = []
-    for i, word in enumerate(words):
-        word = re.sub(r"(['’]s|[.-])$", "", word)
-        if i == 0 or not word or not word[0].isupper():
+def lead_in_items(text: str, max_items: int = 10, max_item_chars: int = 300) -> list[str]:
+    """The items that follow a lead-in ("... the following:"): the next lines or short
+    paragraphs, until a long paragraph or ``max_items``. Pure."""
+    items: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
             continue
-        if not known(word):
-            out.append(word)
-    return out
+        if line.startswith("#") or len(line) > max_item_chars:
+            break
+        items.append(_BULLET.sub("", line))
+        if len(items) >= max_items:
+            break
+    return items
+
+
+def _is_label(line: str) -> bool:
+    """A short title-like line of its own ("Day 2 - Ropers"): no end punctuation, 2-8 words."""
+    words = line.split()
+    return "\n" not in line and 2 <= len(words) <= 8 and not re.search(r"[.!?,;]$", line.strip())
+
+
+def _asks(sentence: str) -> bool:
+    return sentence.rstrip("\"'”’) ").endswith("?")
+
+
+def _labels(text: str) -> set[str]:
+    return {line.strip() for line in text.split("\n") if _is_label(line.strip())}
+
+
+def _span(text: str, sentence: str, after: int) -> tuple[int, int]:
+    at = text.find(sentence, after)
+    return (at, at + len(sentence)) if at >= 0 else (after, after)
+
+
+def _with_section(text: str, passage: Passage) -> str:
+    """A list item prefixed with its passage's section when the section names something the
+    sentence does not (a book's title above its review)."""
+    section = passage.section.strip()
+    if not section or section == passage.title or section.lower() in text.lower() or len(section) > 80:
+        return text
+    return f"{section}: {text}"
 
 
 class ExtractiveEngine:
     """Picks, cites and strings together the sentences that answer the question best.
 
-    Relevance gate: the best of (top passage cosine, best sentence cosine) must reach
-    ``min_relevance``; when the question names something the articles never mention
-    (say, "Mojolicious"), it must reach ``min_relevance_unknown`` instead.
+    ``gate``: the evidence gate's weights (None: only ``min_relevance``, a floor on the best
+    cosine, decides refusals). ``present(tokens, sources)``: the tokens the index holds in
+    ``sources`` (None: everywhere); ``following(passage)``: the article text after a passage.
     """
 
     name = "extractive"
@@ -106,18 +157,26 @@ class ExtractiveEngine:
     def __init__(
         self,
         embedder: Embedder,
-        min_relevance: float = 0.39,
+        min_relevance: float = 0.0,
         max_sentences: int = 4,
         max_passages: int = 5,
-        min_relevance_unknown: float = 0.6,
-        known_term: Callable[[str], bool] | None = None,
+        gate: GateWeights | None = None,
+        present: Present | None = None,
+        following: Following | None = None,
+        max_chars: int = 700,
     ):
         self.embedder = embedder
         self.min_relevance = min_relevance
-        self.min_relevance_unknown = min_relevance_unknown
         self.max_sentences = max_sentences
         self.max_passages = max_passages
-        self.known_term = known_term
+        self.gate = gate
+        self.present = present
+        self.following = following
+        self.max_chars = max_chars
+        self.novelty_weight = 0.15
+        self.question_penalty = 0.3
+        self.list_ratio = 0.8
+        self.max_items = 8
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -162,7 +221,8 @@ class ExtractiveEngine:
             spans = sentence_spans(p.text)
             for si, (a, b) in enumerate(spans):
                 sentence = p.text[a:b]
-                if len(sentence) < 25 or len(sentence.split()) < 4:
+                label = _is_label(sentence)
+                if not label and (len(sentence) < 25 or len(sentence.split()) < 4):
                     continue
                 if _PRONOUN_START.match(sentence) and si > 0:
                     a = spans[si - 1][0]  # keep the sentence its pronoun points back to
@@ -174,43 +234,121 @@ class ExtractiveEngine:
         for (pi, si, a, b, sentence), sim in zip(raw, sims):
             tokens = frozenset(tokenize_query(sentence))
             overlap = len(tokens & question_tokens) / max(1, len(question_tokens))
-            score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi)
-            out.append(Candidate(pi, sentence, score, tokens, si, a, b))
+            novelty = min(1.0, len(tokens - question_tokens) / 6.0)
+            asks = _asks(sentence)
+            score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
+                - (self.question_penalty if asks else 0.0)
+            out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 
-    def answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:
+    def evidence(self, question: str, query: str, passages: Sequence[Passage], relevance: float, sources: Iterable[str] | None = None) -> Evidence:
+        """The refusal gate's features for this question and these passages."""
+        scope = frozenset(sources) if sources is not None else None
+        present = self.present
+        lookup = (lambda tokens: present(tokens, scope)) if present is not None else (lambda tokens: set())
+        texts = [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
+        return gather_evidence(query or question, texts, relevance, lookup)
+
+    def answer(self, question: str, query: str, passages: Sequence[Passage], sources: Iterable[str] | None = None) -> Answer:
         top = list(passages[: self.max_passages])
         if not top:
             return self._refuse(question, passages)
         candidates, best_sentence = self.candidates(query, top)
         best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
         relevance = max(best_sentence, best_passage)
-        threshold = self.min_relevance
-        if self.known_term is not None and unknown_names(question, self.known_term):
-            threshold = max(threshold, self.min_relevance_unknown)
-        if not candidates or relevance < threshold:
+        if not candidates or relevance < self.min_relevance:
             return self._refuse(question, passages)
-        chosen = select_sentences(candidates, frozenset(tokenize_query(query)), self.max_sentences)
-        # present the chosen sentences passage by passage, in reading order
-        first_seen: dict[int, int] = {}
-        for c in chosen:
-            first_seen.setdefault(c.passage, len(first_seen) + 1)
-        chosen.sort(key=lambda c: (first_seen[c.passage], c.position))
+        if self.gate is not None:
+            found = self.evidence(question, query, top, relevance, sources)
+            if answerability(found, self.gate) < 0.5:
+                return self._refuse(question, passages)
+        return self.compose(question, query, top, candidates, passages)
+
+    # -- composing ----------------------------------------------------------------------------
+    def _items_after(self, passage: Passage, candidate: Candidate) -> list[tuple[str, Passage]]:
+        """The items a lead-in sentence introduces: from the rest of its passage, and from the
+        passage after it in the article when the list runs on (each item cited where it is)."""
+        rest = passage.text[candidate.end:]
+        items = [(t, passage) for t in lead_in_items(rest, self.max_items)]
+        lines = [x for x in rest.split("\n") if x.strip()]
+        runs_on = len(items) == len(lines)  # the passage ended before the list did
+        nxt = self.following(passage) if self.following is not None and runs_on and len(items) < self.max_items else None
+        if nxt is not None and nxt.section == passage.section:
+            fresh = nxt.text[max(0, passage.end - nxt.start):] if nxt.start < passage.end else nxt.text
+            taken = {t for t, _ in items}
+            items += [(t, nxt) for t in lead_in_items(fresh, self.max_items - len(items)) if t not in taken]
+        return items
+
+    @staticmethod
+    def _next_sentence(passage: Passage, c: Candidate) -> str | None:
+        """The sentence after ``c`` in its passage."""
+        for a, b in sentence_spans(passage.text):
+            if a >= c.end:
+                return passage.text[a:b].lstrip("- ").strip() or None
+        return None
+
+    def compose(self, question: str, query: str, top: list[Passage], candidates: list[Candidate], passages: Sequence[Passage]) -> Answer:
+        from assistant.shapes import classify
+
+        qtokens = frozenset(tokenize_query(query))
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        best = ranked[0]
+        items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
+        chosen = [best]
+        lead = best if best.text.rstrip().endswith(":") else None
+        nxt = self._next_sentence(top[best.passage], best)
+        if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200:
+            lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *_span(top[best.passage].text, nxt, best.end))
+            chosen.append(lead)
+        if lead is not None:
+            items = self._items_after(top[best.passage], lead)
+        # a label line ("Day 2 - Ropers"), or a sentence that asks or restates the question ("What do the
+        # infrared scenes signify?"), introduces the answer: the answer is what follows it
+        introduces = best.text in _labels(top[best.passage].text) or _asks(best.text) or len(best.tokens - qtokens) < 2
+        if not items and nxt is not None and (introduces or len(best.text) < 80 or _CONTINUES.match(nxt)):
+            chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *_span(top[best.passage].text, nxt, best.end)))
+            if introduces:
+                chosen = chosen[1:]
+        if not items and classify(question).name == "list":
+            spread = select_sentences(candidates, qtokens, self.max_items, int(self.max_chars * 1.6), ratio=self.list_ratio,
+                                      new_passage_penalty=-0.05, chosen=chosen)
+            if len({c.passage for c in spread}) >= 2:
+                chosen = []
+                items = [(_with_section(c.text, top[c.passage]), top[c.passage]) for c in spread]
+        if not items:
+            chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars, chosen=chosen)
+        return self._render(question, top, chosen, items, passages)
+
+    def _render(self, question: str, top: list[Passage], chosen: list[Candidate], items: list[tuple[str, Passage]], passages: Sequence[Passage]) -> Answer:
+        cited: dict[str, Passage] = {}  # chunk id -> passage, in order of first citation
+        for p in [top[c.passage] for c in chosen] + [p for _, p in items]:
+            cited.setdefault(p.chunk_id, p)
+        number = {cid: n for n, cid in enumerate(cited, start=1)}
+        chosen = sorted(chosen, key=lambda c: (number[top[c.passage].chunk_id], c.position))
         # an article's own "[n]" markers are data, not citations: only the engine's reach the answer
-        parts = [attach_citation(_ARTICLE_MARKER.sub("", c.text), first_seen[c.passage]) for c in chosen]
+        parts = [attach_citation(_ARTICLE_MARKER.sub("", c.text), number[top[c.passage].chunk_id]) for c in chosen]
+        text = " ".join(parts)
+        if items:
+            bullets = "\n".join(f"- {attach_citation(_ARTICLE_MARKER.sub('', t), number[p.chunk_id])}" for t, p in items)
+            text = f"{text}\n\n{bullets}" if text else bullets
+        quotes: dict[str, list[str]] = {}
+        for c in chosen:
+            quotes.setdefault(top[c.passage].chunk_id, []).append(c.text)
+        for t, p in items:
+            quotes.setdefault(p.chunk_id, []).append(t.removeprefix(f"{p.section.strip()}: "))
         citations = tuple(
             Citation(
-                n=n,
-                title=top[pi].title,
-                source=top[pi].source,
-                text=top[pi].text,
-                score=top[pi].score,
-                section=top[pi].section,
-                publisher=top[pi].publisher,
-                date=top[pi].date,
-                chunk_id=top[pi].chunk_id,
-                quotes=tuple(c.text for c in chosen if c.passage == pi),
+                n=number[cid],
+                title=p.title,
+                source=p.source,
+                text=p.text,
+                score=p.score,
+                section=p.section,
+                publisher=p.publisher,
+                date=p.date,
+                chunk_id=cid,
+                quotes=tuple(q for q in quotes.get(cid, ()) if q in p.text),
             )
-            for pi, n in sorted(first_seen.items(), key=lambda kv: kv[1])
+            for cid, p in cited.items()
         )
-        return Answer(question=question, text=" ".join(parts), citations=citations, passages=tuple(passages), engine=self.name)
+        return Answer(question=question, text=text, citations=citations, passages=tuple(passages), engine=self.name)

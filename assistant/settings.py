@@ -68,9 +68,13 @@ class Settings:
     llm_threads: int | None = None
     llm_context: int = 4096
     model_cache_dir: Path = field(default_factory=default_model_cache_dir)
-    min_relevance: float = 0.39
+    # refusals: the evidence gate (assistant/evidence.py) decides; min_relevance is a floor on
+    # the best cosine below which a question is refused whatever the gate says
+    answer_gate: bool = True
+    min_relevance: float = 0.2
     max_question_chars: int = 2000
     answer_sentences: int = 4
+    answer_max_chars: int = 700
     embed_batch_size: int = 32
     embed_backend: str = "torch"  # "torch" (sentence-transformers) or "onnx" (int8, built at first use)
     # what embeds questions and answer sentences when embed_backend is torch: "onnx" (an fp32

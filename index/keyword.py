@@ -72,6 +72,7 @@ class KeywordIndex:
         self._bm25: Any = None
         self._chunks: list[Chunk] = []
         self._by_id: dict[str, int] = {}
+        self._by_position: dict[tuple[str, int], int] | None = None
         self._fingerprint = fingerprint([])
         self._ready = False
 
@@ -89,6 +90,7 @@ class KeywordIndex:
         chunks = sorted(chunks, key=lambda c: (c.source, c.index, c.id))
         self._chunks = list(chunks)
         self._by_id = {c.id: i for i, c in enumerate(self._chunks)}
+        self._by_position = None
         self._fingerprint = fingerprint(self._by_id)
         self._ready = True
         if not chunks:
@@ -157,6 +159,7 @@ class KeywordIndex:
             return False
         self._chunks = chunks
         self._by_id = {c.id: i for i, c in enumerate(chunks)}
+        self._by_position = None
         self._bm25 = bm25
         self._fingerprint = fp
         self._ready = True
@@ -169,6 +172,16 @@ class KeywordIndex:
 
     def chunks(self) -> list[Chunk]:
         return list(self._chunks)
+
+    def next_chunk(self, chunk_id: str) -> Chunk | None:
+        """The chunk that follows ``chunk_id`` in its article, if any."""
+        chunk = self.chunk(chunk_id)
+        if chunk is None:
+            return None
+        if self._by_position is None:
+            self._by_position = {(c.source, c.index): i for i, c in enumerate(self._chunks)}
+        i = self._by_position.get((chunk.source, chunk.index + 1))
+        return self._chunks[i] if i is not None else None
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (in ``chunks()`` order) for ``query``."""
@@ -186,6 +199,23 @@ class KeywordIndex:
         for token in set(tokens):
             df = int(np.count_nonzero(self._bm25.get_scores([token]))) if self._bm25 is not None else 0
             out[token] = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+        return out
+
+    def present(self, tokens: Iterable[str], sources: frozenset[str] | None = None) -> set[str]:
+        """The tokens (already tokenized: stemmed, lower-case) that some chunk holds, counting
+        only chunks of ``sources`` when given."""
+        out: set[str] = set()
+        if self._bm25 is None:
+            return out
+        mask = None
+        if sources is not None:
+            mask = np.fromiter((c.source in sources for c in self._chunks), dtype=bool, count=len(self._chunks))
+        for token in set(tokens):
+            hits = np.asarray(self._bm25.get_scores([token])) > 0
+            if mask is not None:
+                hits &= mask
+            if hits.any():
+                out.add(token)
         return out
 
     def knows(self, word: str) -> bool:

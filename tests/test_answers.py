@@ -3,7 +3,8 @@
 from assistant.citations import attach_citation, cited_numbers, drop_invalid_citations
 from assistant.conversation import is_follow_up, retrieval_query
 from assistant.evaluation import EvalItem, score_item, summarize
-from assistant.extractive import NOT_COVERED, ExtractiveEngine, unknown_names
+from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence
+from assistant.extractive import NOT_COVERED, ExtractiveEngine, lead_in_items
 from assistant.models import Passage
 
 
@@ -34,17 +35,79 @@ def test_extractive_answer_below_threshold_refuses_without_citations(fake_embedd
     assert answer.refused and answer.reason == "not_covered" and answer.citations == () and answer.text == NOT_COVERED
 
 
-def test_extractive_answer_unknown_name_raises_the_bar(fake_embedder):
+def test_focus_terms_weigh_specific_words_and_mark_names_and_number_phrases():
+    terms = {t.token: t for t in focus_terms("What happened on day 10 to the goblins near Cauldron Lake?")}
+    assert terms["goblin"].weight > 0.9 and not terms["goblin"].name
+    assert terms["day"].weight < 0.1  # a common word says little about the focus
+    assert terms["10"].name and terms["10"].phrase == "day 10"
+    assert terms["cauldron"].name and terms["lake"].name
+    assert "what" not in terms and "the" not in terms
+
+
+def test_evidence_names_are_checked_against_the_scope_not_the_passages_alone():
+    in_scope = {"mojolici"}
+    ev = gather_evidence("What about Perl's Mojolicious framework?", ["Mature frameworks have better tools."], 0.5,
+                         lambda tokens: {t for t in tokens if t in in_scope})
+    assert ev.missing_names == ("Perl",)
+    found = gather_evidence("What happens on day 2?", ["Day 2 - Ropers. After a few miles of tunnel..."], 0.5, lambda tokens: set())
+    assert found.missing_names == () and found.passage_coverage > 0.5
+    lost = gather_evidence("What happened on day 10?", ["Day 1 goes without issue. Day 2 - Ropers."], 0.5, lambda tokens: set())
+    assert lost.missing_names == ("day 10",)
+
+
+def test_gate_refuses_when_a_name_and_the_specific_words_are_missing_and_answers_when_present():
+    weights = GateWeights()
+    absent = Evidence((), ("Mojolicious",), 0.2, 0.2, 0.35, 1.0)
+    present = Evidence((), (), 1.0, 1.0, 0.6, 0.0)
+    assert answerability(absent, weights) < 0.5 < answerability(present, weights)
+
+
+def test_extractive_answer_with_the_gate_refuses_a_question_whose_focus_is_absent(fake_embedder):
+    engine = ExtractiveEngine(fake_embedder, gate=GateWeights(), present=lambda tokens, sources: set())
     passages = [_passage(0, "Mature frameworks come with better documentation and tools.", 0.5)]
-    lenient = ExtractiveEngine(fake_embedder, min_relevance=0.0, min_relevance_unknown=0.95, known_term=lambda w: w != "Mojolicious")
-    answer = lenient.answer("What about Perl's Mojolicious framework?", "What about Perl's Mojolicious framework?", passages)
-    assert answer.refused
+    answer = engine.answer("What about Perl's Mojolicious framework?", "What about Perl's Mojolicious framework?", passages)
+    assert answer.refused and answer.reason == "not_covered"
 
 
-def test_unknown_names_skips_first_word_and_known_terms():
-    known = {"Go", "Google"}.__contains__
-    assert unknown_names("Which runtime do Google and Perl use with Go?", known) == ["Perl"]
-    assert unknown_names("What do the articles say about nginx TLS?", known) == ["TLS"]
+def test_scope_lookup_receives_the_documents_the_question_is_limited_to(fake_embedder):
+    seen = []
+    engine = ExtractiveEngine(fake_embedder, gate=GateWeights(), present=lambda tokens, sources: seen.append(sources) or set(tokens))
+    engine.answer("What drops keys?", "What drops keys?", [_passage(0, "Keybullet kin drop a key upon death.", 0.7)], sources=["s0.md"])
+    assert seen == [frozenset({"s0.md"})]
+
+
+def test_answer_leads_with_the_sentence_that_answers_not_the_one_that_restates_the_question(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=1)
+    passages = [_passage(0, "What makes Phoenix attractive for real time apps? Phoenix handles WebSockets with channels on the BEAM, "
+                            "keeping 100,000 users live on one server.", 0.7)]
+    answer = engine.answer("What makes Phoenix attractive for real time apps?", "What makes Phoenix attractive for real time apps?", passages)
+    assert answer.text.startswith("Phoenix handles WebSockets")
+
+
+def test_lead_in_brings_the_items_it_introduces_as_a_cited_list(fake_embedder):
+    engine = ExtractiveEngine(fake_embedder)
+    text = ("I began by deciding what features I needed from this tool.\n\nRequired features:\n\nA chatbot that answers questions.\n\n"
+            "Information taken from a text file.\n\nFast.\n\nLocally run for privacy.")
+    answer = engine.answer("What were the required features of the tool?", "What were the required features of the tool?", [_passage(0, text, 0.7)])
+    lines = answer.text.splitlines()
+    assert "- A chatbot that answers questions [1]." in lines and "- Fast [1]." in lines and "- Locally run for privacy [1]." in lines
+
+
+def test_lead_in_items_stop_at_a_long_paragraph_or_heading():
+    assert lead_in_items("\n- one\n- two\n\n## Next\nthree") == ["one", "two"]
+    assert lead_in_items("a\n\n" + "x" * 400 + "\n\nb") == ["a"]
+
+
+def test_list_question_gathers_items_from_several_passages_each_cited(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("c0", "A dragon rider school with deadly trials and dragon bonds.", "Best books", "b.md", "Fourth Wing", 1.0, dense_score=0.6),
+        Passage("c1", "Dragon riders defend the queendom from the dragon plague.", "Best books", "b.md", "Day of the Fallen Night", 0.9, dense_score=0.6),
+    ]
+    answer = engine.answer("Which books have dragons in them?", "Which books have dragons in them?", passages)
+    bullets = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert len(bullets) == 2 and {c.n for c in answer.citations} == {1, 2}
+    assert any(b.startswith("- Fourth Wing:") for b in bullets) and any("Day of the Fallen Night" in b for b in bullets)
 
 
 def test_attach_citation_goes_before_end_punctuation():

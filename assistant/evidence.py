@@ -1,0 +1,153 @@
+"""Is a question answerable from the evidence? Its focus terms against what would be cited.
+
+A question's *focus terms* are its content words (stemmed, stopwords out), each weighted by how
+specific it is in general English (``wordfreq``'s Zipf frequency: "day", "look", "known" weigh
+little; "goblins", "bourbon", "H100" weigh fully). Names (capitalised words past the first,
+acronyms, words with digits) and number phrases ("day 10", "step 5") weigh fully and must occur
+in the documents the question is limited to (or the whole collection when it is not limited).
+
+``Evidence`` holds the features a refusal is decided on:
+
+- ``missing_names``: names or number phrases of the question found nowhere in scope;
+- ``passage_coverage``: weighted share of focus terms present in the passages that would be
+  cited (title and section included);
+- ``scope_coverage``: weighted share present anywhere in scope;
+- ``relevance``: the best cosine of a passage or sentence to the question.
+
+``answerable(evidence, weights)`` is a logistic score over them (weights fitted by
+cross-validation on two question sets: see ``docs/answers.md``); the question is refused when
+it is below 0.5. Pure, but for the ``present`` callable that looks terms up in the index.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.keyword import tokenize_query
+
+__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability"]
+
+_WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
+_SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
+
+
+@dataclass(frozen=True)
+class Term:
+    token: str  # as the keyword index sees it (stemmed, lower-case)
+    word: str  # as written in the question
+    weight: float  # 0..1: how specific the word is
+    name: bool = False  # a name, acronym or number: must occur in scope
+    phrase: str = ""  # for numbers: "day 10", looked up as a phrase
+
+
+@dataclass(frozen=True)
+class Evidence:
+    terms: tuple[Term, ...]
+    missing_names: tuple[str, ...]
+    passage_coverage: float
+    scope_coverage: float
+    relevance: float
+
+    max_missing: float = 0.0  # the weight of the most specific term missing from the passages
+
+    def vector(self) -> tuple[float, ...]:
+        """The features the gate weighs, in ``GateWeights`` order."""
+        return (1.0 if self.missing_names else 0.0, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing)
+
+
+@dataclass(frozen=True)
+class GateWeights:
+    """Logistic weights of the refusal gate: bias, missing name, passage coverage, scope
+    coverage, relevance, most specific missing term. Defaults: fitted on the dev set and the
+    STICI train split together, a false refusal costing twice a missed one (``python -m
+    benchmarks.refusal_cv --pos-cost 2``; held-out-fold figures in ``docs/answers.md``)."""
+
+    bias: float = -0.35
+    missing_name: float = -1.53
+    passage_coverage: float = -0.01
+    scope_coverage: float = 1.50
+    relevance: float = 1.04
+    max_missing: float = -1.00
+
+    def as_tuple(self) -> tuple[float, ...]:
+        return (self.missing_name, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing)
+
+
+@lru_cache(maxsize=50_000)
+def specificity(word: str) -> float:
+    """1 for a rare word, ~0 for the commonest ones (Zipf frequency 3 -> 1, 6 -> 0)."""
+    from wordfreq import zipf_frequency
+
+    zipf = zipf_frequency(word.lower(), "en")
+    return min(1.0, max(0.0, (6.0 - zipf) / 3.0))
+
+
+def _is_name(word: str, sentence_start: bool) -> bool:
+    if any(ch.isdigit() for ch in word):
+        return True
+    if len(word) >= 2 and word.isupper():
+        return True
+    return word[0].isupper() and not sentence_start
+
+
+def focus_terms(question: str) -> tuple[Term, ...]:
+    """The question's content words with their weights, names and number phrases. Pure."""
+    out: dict[str, Term] = {}
+    previous = ""
+    for match in _WORD.finditer(question):
+        word = re.sub(r"(['’]s|[.'’-])$", "", match.group(0))
+        start = bool(_SENTENCE_START.search(question[: match.start()]))
+        number = bool(re.fullmatch(r"\d+", word))
+        tokens = [word] if number else tokenize_query(word)
+        if not word or not tokens:
+            previous = ""
+            continue
+        name = _is_name(word, start)
+        phrase = f"{previous} {word}" if number and previous else word if number else ""
+        weight = 1.0 if name else specificity(word)
+        if name and not number:
+            tokens = tokens[:1]  # a name is found by its first part: "AK-47" by "ak", "FastAPI-style" by "fastapi"
+        for token in tokens:
+            if token not in out or weight > out[token].weight:
+                out[token] = Term(token, word, weight, name, phrase)
+        previous = word if not number else ""
+    return tuple(out.values())
+
+
+def gather_evidence(
+    question: str,
+    passage_texts: Sequence[str],
+    relevance: float,
+    present: Callable[[Iterable[str]], set[str]],
+) -> Evidence:
+    """The gate's features for ``question`` given the passages that would be cited and
+    ``present(tokens)``, the tokens found anywhere in scope."""
+    terms = focus_terms(question)
+    joined = "\n".join(passage_texts)
+    in_passages = set(tokenize_query(joined))
+    low = joined.lower()
+    # numbers are looked up as phrases ("day 2") in the passages: the index drops 1-digit tokens
+    in_passages |= {t.token for t in terms if t.phrase and re.search(rf"\b{re.escape(t.phrase.lower())}\b", low)}
+    in_scope = present([t.token for t in terms if not t.phrase]) | in_passages
+    missing = [t.phrase or t.word for t in terms if t.name and t.token not in in_scope]
+    total = sum(t.weight for t in terms)
+    if total <= 0:
+        return Evidence(terms, tuple(missing), 1.0, 1.0, relevance)
+    return Evidence(
+        terms,
+        tuple(missing),
+        sum(t.weight for t in terms if t.token in in_passages) / total,
+        sum(t.weight for t in terms if t.token in in_scope) / total,
+        relevance,
+        max((t.weight for t in terms if t.token not in in_passages), default=0.0),
+    )
+
+
+def answerability(evidence: Evidence, weights: GateWeights) -> float:
+    """Probability-like score (0..1) that the evidence answers the question. Pure."""
+    z = weights.bias + sum(w * x for w, x in zip(weights.as_tuple(), evidence.vector()))
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -1,0 +1,108 @@
+"""Fit the refusal gate (assistant/evidence.py) by cross-validation on two question sets.
+
+    .venv/bin/python -m benchmarks.refusal_cv [--data /tmp/lead-data] [--folds 5]
+
+Collects the gate's features for every question of the dev set (sample articles, whole
+collection) and of the STICI train split (each question limited to its document), then fits a
+logistic regression (L2, plain gradient descent) in k folds stratified by set and label, and
+prints the held-out-fold refusals and false refusals per set, and the weights fitted on all
+questions (the ones to ship as ``GateWeights`` defaults). Not part of the product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+
+import numpy as np
+
+from assistant.conversation import retrieval_query
+from assistant.evaluation import load_questions
+from assistant.qa_eval import load_qa
+from benchmarks.answer_lab import SHARED, _assistants, _engine_of
+
+
+def _features(assistant, question: str, query: str, sources):
+    engine = _engine_of(assistant)
+    passages = assistant.retrieve(query, sources=sources)
+    top = passages[: engine.max_passages]
+    cands, best_sentence = engine.candidates(query, top)
+    best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
+    ev = engine.evidence(question, query, top, max(best_sentence, best_passage), sources)
+    return ev.vector(), ev
+
+
+def collect(data: str):
+    from pathlib import Path
+
+    dev, stici = _assistants(Path(data), "extractive")
+    rows = []  # (set, label answerable, features, question)
+    for item in load_questions(SHARED / "eval" / "dev_questions.jsonl"):
+        history = [(t, "") for t in item.turns[:-1]]
+        query = retrieval_query(item.question, history)
+        x, ev = _features(dev, item.question, query, None)
+        rows.append(("dev", item.answerable, x, item.question, ev))
+    _, items = load_qa(SHARED / "eval" / "stici")
+    for item in items:
+        x, ev = _features(stici, item.question, item.question, [item.document])
+        rows.append(("stici", item.answerable, x, item.question, ev))
+    return rows
+
+
+def fit(X: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 6000, lr: float = 1.0, pos_cost: float = 1.0) -> np.ndarray:
+    """L2 logistic regression, classes weighted to count equally."""
+    Xb = np.hstack([np.ones((len(X), 1)), X])
+    w = np.zeros(Xb.shape[1])
+    sw = np.where(y == 1, pos_cost * len(y) / (2 * max(1, y.sum())), len(y) / (2 * max(1, (1 - y).sum())))
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-Xb @ w))
+        grad = Xb.T @ ((p - y) * sw) / len(y) + l2 * np.r_[0, w[1:]]
+        w -= lr * grad
+    return w
+
+
+def predict(w: np.ndarray, X: np.ndarray) -> np.ndarray:
+    return (np.hstack([np.ones((len(X), 1)), X]) @ w) >= 0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default="/tmp/lead-data")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--show", action="store_true")
+    ap.add_argument("--pos-cost", type=float, default=1.0, help="cost of a false refusal relative to a missed refusal")
+    args = ap.parse_args()
+    rows = collect(args.data)
+    X = np.array([r[2] for r in rows], dtype=float)
+    y = np.array([1.0 if r[1] else 0.0 for r in rows])
+    if args.show:
+        for r in rows:
+            ev = r[4]
+            print(f"{r[0]:5} {'A' if r[1] else 'N'} names={list(ev.missing_names)} mm={ev.max_missing:.2f} pcov={ev.passage_coverage:.2f} scov={ev.scope_coverage:.2f} rel={ev.relevance:.2f}  {r[3][:70]}")
+    # stratified folds by (set, label)
+    rng = random.Random(args.seed)
+    fold = np.zeros(len(rows), dtype=int)
+    for key in {(r[0], r[1]) for r in rows}:
+        idx = [i for i, r in enumerate(rows) if (r[0], r[1]) == key]
+        rng.shuffle(idx)
+        for j, i in enumerate(idx):
+            fold[i] = j % args.folds
+    held = np.zeros(len(rows), dtype=bool)
+    for f in range(args.folds):
+        w = fit(X[fold != f], y[fold != f], l2=args.l2, pos_cost=args.pos_cost)
+        held[fold == f] = predict(w, X[fold == f])
+    for name in ("dev", "stici"):
+        m = np.array([r[0] == name for r in rows])
+        neg, pos = m & (y == 0), m & (y == 1)
+        print(f"held-out {name}: refusals {int((~held[neg]).sum())}/{int(neg.sum())}, false refusals {int((~held[pos]).sum())}/{int(pos.sum())}")
+    w = fit(X, y, l2=args.l2, pos_cost=args.pos_cost)
+    ins = predict(w, X)
+    print(f"in-sample all: refusals {int((~ins[y == 0]).sum())}/{int((y == 0).sum())}, false refusals {int((~ins[y == 1]).sum())}/{int((y == 1).sum())}")
+    names = ("bias", "missing_name", "passage_coverage", "scope_coverage", "relevance", "max_missing")
+    print("weights (all questions): " + ", ".join(f"{n}={v:.2f}" for n, v in zip(names, w)))
+
+
+if __name__ == "__main__":
+    main()
