@@ -1,6 +1,10 @@
-import pytest
+import math
 
-from assistant.fusion import convex_fusion, weighted_rrf
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assistant.fusion import clear_winner, convex_fusion, fuse, weighted_rrf
 
 
 def test_weighted_rrf_equal_weights_rewards_agreement():
@@ -31,13 +35,6 @@ def test_convex_fusion_empty_list_contributes_nothing():
 
 
 # -- fuse: the guarantees ----------------------------------------------------------------------
-import math  # noqa: E402
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from assistant.fusion import clear_winner, fuse  # noqa: E402
-
 RRF = {"method": "rrf", "dense_weight": 0.5, "rrf_k": 60, "lead_ratio": 2.0}
 
 
