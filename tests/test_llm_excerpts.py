@@ -1,4 +1,4 @@
-"""What the LLM reads: excerpts around the evidence sentences (assistant.llm.evidence), and
+"""What the LLM reads: excerpts around the evidence sentences (assistant.llm.excerpts), and
 list answers verified line by line (assistant.llm.verify, assistant.llm.engine)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from assistant.extractive import Candidate, ExtractiveEngine
 from assistant.llm.engine import LLMEngine
-from assistant.llm.evidence import EvidenceBudget, is_list_question, select_excerpts
+from assistant.llm.excerpts import EvidenceBudget, is_list_question, select_excerpts
 from assistant.llm.verify import Verifier, split_answer_sentences, split_bullet
 from assistant.models import Answer, Passage
 

@@ -11,7 +11,7 @@ from assistant.llm.prompts import (
     parse_condensed,
     sanitize_passage_text,
 )
-from assistant.llm.evidence import Excerpt
+from assistant.llm.excerpts import Excerpt
 from assistant.models import Passage
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.conversation import History
-from assistant.llm.evidence import Excerpt
+from assistant.llm.excerpts import Excerpt
 from assistant.models import Passage
 
 __all__ = [
