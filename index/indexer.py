@@ -67,6 +67,7 @@ class IndexReport:
     seconds: float
     warnings: tuple[str, ...] = ()
     learned: int = 0  # articles whose key points and names were made this run
+    points: int = 0  # key-point sentences embedded this run (the embedder's other texts)
 
     def summary(self) -> str:
         if not (self.added or self.updated or self.removed):
@@ -186,7 +187,7 @@ class Indexer:
         redo = set(the_plan.added + the_plan.updated)
         keep_known = {a.source: a.hash for a in articles if a.source not in redo and known.get(a.source) == a.hash}
         to_learn = [a for a in articles if a.source not in keep_known] if self.knowledge else []
-        embedded = learned = 0
+        embedded = learned = points = 0
         if rebuild or the_plan.changed or to_learn:
             writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension)
             try:
@@ -203,7 +204,7 @@ class Indexer:
                 if self.knowledge:
                     if keep_known:
                         writer.copy_knowledge_from(self.store, keep_known, tick=self._renew)
-                    learned = self._learn(writer, to_learn)
+                    learned, points = self._learn(writer, to_learn)
                     extra["knowledge_signature"] = knowledge_signature()
                 self._step("written")
                 self.store.commit(writer, lease, extra=extra)
@@ -230,6 +231,7 @@ class Indexer:
             embedded=embedded,
             seconds=time.perf_counter() - started,
             learned=learned,
+            points=points,
         )
 
     def _check_dimension(self) -> None:
@@ -267,13 +269,14 @@ class Indexer:
                 progress(done, len(order))
         return done
 
-    def _learn(self, store: ChromaStore, articles: Sequence[Article]) -> int:
+    def _learn(self, store: ChromaStore, articles: Sequence[Article]) -> tuple[int, int]:
         """Make and store the knowledge of ``articles``, 16 at a time: the point sentences are
         embedded in batches; an article's own records (title and names) get the normalised mean
-        of its points' vectors (its content centroid), or a fixed unit vector when it has none."""
+        of its points' vectors (its content centroid), or a fixed unit vector when it has none.
+        Returns the numbers of articles and of point sentences embedded."""
         import numpy as np
 
-        done = 0
+        done = embedded = 0
         for i in range(0, len(articles), 16):
             records = []
             for article in articles[i : i + 16]:
@@ -299,8 +302,9 @@ class Indexer:
             self._centroid(vectors, owner, dim)
             store.add_knowledge([r[0] for r in records], [r[1] for r in records], [r[2] for r in records], vectors)
             done += len(articles[i : i + 16])
+            embedded += len(texts)
             self._step("learned")
-        return done
+        return done, embedded
 
     @staticmethod
     def _centroid(vectors: list, owner: int, dim: int) -> None:
