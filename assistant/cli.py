@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -131,8 +132,29 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool) -> 
         click.echo(report.summary())
 
 
+def _terminal_text(text: str) -> str:
+    """An answer's Markdown for a terminal: no ``**``; a table becomes one block per row, each
+    cell on its own line under its column's name (long cells do not fit side by side)."""
+    out: list[str] = []
+    header: list[str] = []
+    for line in text.replace("**", "").split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("|") and stripped.endswith("|"):
+            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", stripped[1:-1])]
+            if all(re.fullmatch(r":?-{3,}:?", c) for c in cells):
+                continue
+            if not header:
+                header = cells
+                continue
+            out += [f"  {h}: {c}" for h, c in zip(header, cells)] + [""]
+        else:
+            header = []
+            out.append(line)
+    return "\n".join(out).rstrip()
+
+
 def _render(answer: Any) -> str:
-    lines = [answer.text]
+    lines = [_terminal_text(answer.text) if getattr(answer, "shape", "factoid") != "factoid" else answer.text]
     if answer.citations:
         lines.append("")
         lines.append("Sources:")

@@ -3,7 +3,10 @@
 Every piece of article or user text goes through ``html.escape`` before it is placed in markup:
 an article cannot inject tags or scripts into the page. The markup is a single HTML block
 without blank lines, so the chat's Markdown renderer leaves it alone (article text that looks
-like Markdown is shown as written).
+like Markdown is shown as written). The answers the assistant itself lays out — lists, tables and
+summaries (``Answer.shape`` other than ``factoid``) — are turned into ``<ul>``/``<table>`` here
+(``structured_html``): only "- " bullets, "| a | b |" tables and ``**bold**``/``*italic*`` in its
+own wording, all on escaped text.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ __all__ = [
     "quote_spans",
     "status_line",
     "upload_html",
+    "structured_html",
     "SOURCES_EMPTY",
 ]
 
@@ -57,12 +61,65 @@ def _with_links(text: str, valid: range) -> str:
     return "".join(out)
 
 
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_ROW = re.compile(r"^\|(.*)\|\s*$")
+
+
+def _inline(text: str, valid: range) -> str:
+    """One line of the assistant's own layout: escaped, cited, with ``**bold**``/``*italic*``."""
+    out = _with_links(text, valid)
+    out = _BOLD.sub(r"<strong>\1</strong>", out)
+    return _ITALIC.sub(r"<em>\1</em>", out)
+
+
+def _cells(line: str) -> list[str]:
+    inner = _ROW.match(line.strip())
+    cells = re.split(r"(?<!\\)\|", inner.group(1)) if inner else []
+    return [c.strip().replace("\\|", "|") for c in cells]
+
+
+def structured_html(text: str, valid: range) -> str:
+    """Markup for an answer laid out as Markdown paragraphs, "- " lists and "|" tables (the
+    second table line, ``|---|``, separates the header). Every piece is escaped. Pure."""
+    lines = text.strip().split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        if line.startswith("- "):
+            items = []
+            while i < len(lines) and lines[i].strip().startswith("- "):
+                items.append(f"<li>{_inline(lines[i].strip()[2:], valid)}</li>")
+                i += 1
+            out.append(f"<ul>{''.join(items)}</ul>")
+        elif _ROW.match(line):
+            rows = []
+            while i < len(lines) and _ROW.match(lines[i].strip()):
+                rows.append(_cells(lines[i]))
+                i += 1
+            head, body = rows[0], [r for r in rows[1:] if not all(re.fullmatch(r":?-{3,}:?", c) for c in r)]
+            th = "".join(f"<th>{_inline(c, valid)}</th>" for c in head)
+            trs = "".join("<tr>" + "".join(f"<td>{_inline(c, valid)}</td>" for c in r) + "</tr>" for r in body)
+            out.append(f'<table class="answer-table"><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>')
+        elif line:
+            out.append(f"<p>{_inline(line, valid)}</p>")
+            i += 1
+        else:
+            i += 1
+    return "".join(out)
+
+
 def answer_html(answer: Answer) -> str:
     """The chat bubble for a finished answer: cited text, or a refusal styled as such."""
     if answer.refused:
         tag = _REFUSAL_TAGS.get(answer.reason or "", "No answer")
         return f'<div class="reply refusal"><span class="refusal-tag">{tag}</span> {_text(answer.text.strip())}</div>'
-    body = _with_links(answer.text.strip(), range(1, len(answer.citations) + 1))
+    valid = range(1, len(answer.citations) + 1)
+    if getattr(answer, "shape", "factoid") != "factoid":
+        body = structured_html(answer.text, valid)
+    else:
+        body = _with_links(answer.text.strip(), valid)
     notices = "".join(f'<div class="notice">{_text(n.strip())}</div>' for n in answer.notices)
     return f'<div class="reply answer">{body}{notices}{_checks_line(answer)}</div>'
 
