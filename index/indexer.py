@@ -189,7 +189,7 @@ class Indexer:
         to_learn = [a for a in articles if a.source not in keep_known] if self.knowledge else []
         embedded = learned = points = 0
         if rebuild or the_plan.changed or to_learn:
-            writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension)
+            writer = self.store.begin_generation(None if rebuild else self.store.stored_dimension, knowledge=self.knowledge)
             try:
                 if lease is not None:
                     lease.building(writer.generation)

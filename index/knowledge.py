@@ -391,9 +391,9 @@ def _category_words(text: str) -> set[str]:
         low = w.lower()
         if len(low) <= 4 or singular(low) == low or w.isupper():
             continue
-        before = words[i - 1].lower() if i else ""
+        before = {w.lower() for w in words[max(0, i - 2) : i]}  # "the best game engines"
         after = words[i + 1].lower() if i + 1 < len(words) else ""
-        if before in _CATEGORY_BEFORE or after in _CATEGORY_AFTER:
+        if before & _CATEGORY_BEFORE or after in _CATEGORY_AFTER:
             out.add(singular(low))
     return out
 

@@ -369,8 +369,9 @@ class ChromaStore:
         return 0
 
     # -- generations (the write path) ----------------------------------------------------------
-    def begin_generation(self, expect_dimension: int | None = None) -> ChromaStore:
-        """A new, empty collection for the next generation; no reader sees it before ``commit``."""
+    def begin_generation(self, expect_dimension: int | None = None, knowledge: bool = True) -> ChromaStore:
+        """A new, empty collection for the next generation (and, with ``knowledge``, its
+        knowledge collection); no reader sees them before ``commit``."""
         manifest = self.manifest() or {}
         prefix = f"{self.collection_name}.g"
         highest = max(
@@ -392,7 +393,7 @@ class ChromaStore:
         writer._generation = gen
         writer._stored_dimension = expect_dimension
         writer._base = base
-        writer._knowledge = self._safe(
+        writer._knowledge = None if not knowledge else self._safe(
             self.client.create_collection,
             name=f"{self.collection_name}.k{gen}",
             embedding_function=None,
