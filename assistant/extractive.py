@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.citations import attach_citation
-from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence
+from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence
 from assistant.models import Answer, Citation, Passage
 from corpus.text import sentence_spans
 from index.embedding import Embedder
@@ -122,6 +122,11 @@ def _is_label(line: str) -> bool:
     return "\n" not in line and 2 <= len(words) <= 8 and not re.search(r"[.!?,;]$", line.strip())
 
 
+def _holds_phrase(text: str, phrases: Sequence[str]) -> bool:
+    low = text.lower()
+    return any(re.search(rf"\b{re.escape(ph)}\b", low) for ph in phrases)
+
+
 def _asks(sentence: str) -> bool:
     return sentence.rstrip("\"'”’) ").endswith("?")
 
@@ -139,7 +144,7 @@ def _with_section(text: str, passage: Passage) -> str:
     """A list item prefixed with its passage's section when the section names something the
     sentence does not (a book's title above its review)."""
     section = passage.section.strip()
-    if not section or section == passage.title or section.lower() in text.lower() or len(section) > 80:
+    if not section or section == passage.title or section.lower() in text.lower() or len(section.split()) > 6:
         return text
     return f"{section}: {text}"
 
@@ -176,6 +181,8 @@ class ExtractiveEngine:
         self.novelty_weight = 0.15
         self.question_penalty = 0.3
         self.list_ratio = 0.8
+        self.phrase_bonus = 0.3  # the sentence holds the question's number phrase ("day 2", "step 5")
+        self.new_passage_penalty = 0.05  # a sentence from a passage not cited yet must score this much more
         self.max_items = 8
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -216,6 +223,7 @@ class ExtractiveEngine:
     def candidates(self, query: str, passages: Sequence[Passage]) -> tuple[list[Candidate], float]:
         """Scored sentences of the passages, and the best sentence cosine."""
         question_tokens = frozenset(tokenize_query(query))
+        phrases = [t.phrase.lower() for t in focus_terms(query) if t.phrase and " " in t.phrase]  # "day 2"
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -237,7 +245,8 @@ class ExtractiveEngine:
             novelty = min(1.0, len(tokens - question_tokens) / 6.0)
             asks = _asks(sentence)
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
-                - (self.question_penalty if asks else 0.0)
+                - (self.question_penalty if asks else 0.0) \
+                + (self.phrase_bonus if _holds_phrase(f"{passages[pi].section}\n{sentence}", phrases) else 0.0)
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 
@@ -314,9 +323,12 @@ class ExtractiveEngine:
                                       new_passage_penalty=-0.05, chosen=chosen)
             if len({c.passage for c in spread}) >= 2:
                 chosen = []
-                items = [(_with_section(c.text, top[c.passage]), top[c.passage]) for c in spread]
+                sections = [top[pi].section for pi in {c.passage for c in spread}]  # one per passage
+                items = [(_with_section(c.text, top[c.passage]) if sections.count(top[c.passage].section) == 1 else c.text, top[c.passage])
+                         for c in spread]
         if not items:
-            chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars, chosen=chosen)
+            chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
+                                      new_passage_penalty=self.new_passage_penalty, chosen=chosen)
         return self._render(question, top, chosen, items, passages)
 
     def _render(self, question: str, top: list[Passage], chosen: list[Candidate], items: list[tuple[str, Passage]], passages: Sequence[Passage]) -> Answer:
