@@ -14,9 +14,10 @@ in the documents the question is limited to (or the whole collection when it is 
 - ``scope_coverage``: weighted share present anywhere in scope;
 - ``relevance``: the best cosine of a passage or sentence to the question.
 
-``answerable(evidence, weights)`` is a logistic score over them (weights fitted by
-cross-validation on two question sets: see ``docs/answers.md``); the question is refused when
-it is below 0.5. Pure, but for the ``present`` callable that looks terms up in the index.
+A question with a missing name or number phrase is refused outright (no question of the two
+sets that had one was answerable); otherwise ``answerability(evidence, weights)``, a logistic
+score over the coverages and the cosine (weights fitted by cross-validation on two question
+sets: see ``docs/answers.md``), must reach 0.5. Pure, but for the ``present`` callable that looks terms up in the index.
 """
 
 from __future__ import annotations
@@ -53,28 +54,32 @@ class Evidence:
     relevance: float
 
     max_missing: float = 0.0  # the weight of the most specific term missing from the passages
+    answer_coverage: float = 1.0  # weighted share of focus terms in the composed answer (and its sections)
 
     def vector(self) -> tuple[float, ...]:
         """The features the gate weighs, in ``GateWeights`` order."""
-        return (1.0 if self.missing_names else 0.0, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing)
+        return (1.0 if self.missing_names else 0.0, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing,
+                self.answer_coverage)
 
 
 @dataclass(frozen=True)
 class GateWeights:
     """Logistic weights of the refusal gate: bias, missing name, passage coverage, scope
     coverage, relevance, most specific missing term. Defaults: fitted on the dev set and the
-    STICI train split together, a false refusal costing twice a missed one (``python -m
-    benchmarks.refusal_cv --pos-cost 2``; held-out-fold figures in ``docs/answers.md``)."""
+    STICI train split together (questions with a missing name left out: the rule refuses them),
+    a false refusal costing three times a missed one (``python -m benchmarks.refusal_cv
+    --pos-cost 3``; held-out-fold figures in ``docs/answers.md``)."""
 
-    bias: float = -0.35
-    missing_name: float = -1.53
-    passage_coverage: float = -0.01
-    scope_coverage: float = 1.50
-    relevance: float = 1.04
-    max_missing: float = -1.00
+    bias: float = -0.40
+    missing_name: float = 0.0  # a missing name refuses outright (see ``ExtractiveEngine.answer``)
+    passage_coverage: float = -0.26
+    scope_coverage: float = 1.39
+    relevance: float = 1.00
+    max_missing: float = -0.80
+    answer_coverage: float = 0.65
 
     def as_tuple(self) -> tuple[float, ...]:
-        return (self.missing_name, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing)
+        return (self.missing_name, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing, self.answer_coverage)
 
 
 @lru_cache(maxsize=50_000)
@@ -86,18 +91,20 @@ def specificity(word: str) -> float:
     return min(1.0, max(0.0, (6.0 - zipf) / 3.0))
 
 
-def _is_name(word: str, sentence_start: bool) -> bool:
+def _is_name(word: str, sentence_start: bool, title_case: bool) -> bool:
     if any(ch.isdigit() for ch in word):
         return True
     if len(word) >= 2 and word.isupper():
         return True
-    return word[0].isupper() and not sentence_start
+    return word[0].isupper() and not sentence_start and not title_case
 
 
 def focus_terms(question: str) -> tuple[Term, ...]:
     """The question's content words with their weights, names and number phrases. Pure."""
     out: dict[str, Term] = {}
     previous = ""
+    words = [w for w in _WORD.findall(question) if w[0].isalpha()]
+    title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) > 0.6 * len(words)  # "What Is The Policy On X?"
     for match in _WORD.finditer(question):
         word = re.sub(r"(['’]s|[.'’-])$", "", match.group(0))
         start = bool(_SENTENCE_START.search(question[: match.start()]))
@@ -106,7 +113,7 @@ def focus_terms(question: str) -> tuple[Term, ...]:
         if not word or not tokens:
             previous = ""
             continue
-        name = _is_name(word, start)
+        name = _is_name(word, start, title_case)
         phrase = f"{previous} {word}" if number and previous else word if number else ""
         weight = 1.0 if name else specificity(word)
         if name and not number:
@@ -123,6 +130,7 @@ def gather_evidence(
     passage_texts: Sequence[str],
     relevance: float,
     present: Callable[[Iterable[str]], set[str]],
+    answer_text: str | None = None,
 ) -> Evidence:
     """The gate's features for ``question`` given the passages that would be cited and
     ``present(tokens)``, the tokens found anywhere in scope."""
@@ -144,7 +152,18 @@ def gather_evidence(
         sum(t.weight for t in terms if t.token in in_scope) / total,
         relevance,
         max((t.weight for t in terms if t.token not in in_passages), default=0.0),
+        _coverage(terms, answer_text) if answer_text is not None else 1.0,
     )
+
+
+def _coverage(terms: Sequence[Term], text: str) -> float:
+    total = sum(t.weight for t in terms)
+    if total <= 0:
+        return 1.0
+    tokens = set(tokenize_query(text))
+    low = text.lower()
+    found = {t.token for t in terms if t.token in tokens or (t.phrase and re.search(rf"\b{re.escape(t.phrase.lower())}\b", low))}
+    return sum(t.weight for t in terms if t.token in found) / total
 
 
 def answerability(evidence: Evidence, weights: GateWeights) -> float:

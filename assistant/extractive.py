@@ -250,13 +250,18 @@ class ExtractiveEngine:
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 
-    def evidence(self, question: str, query: str, passages: Sequence[Passage], relevance: float, sources: Iterable[str] | None = None) -> Evidence:
-        """The refusal gate's features for this question and these passages."""
+    def evidence(self, question: str, query: str, passages: Sequence[Passage], relevance: float, sources: Iterable[str] | None = None,
+                 answer: Answer | None = None) -> Evidence:
+        """The refusal gate's features for this question, these passages and the answer composed
+        from them (its text with the sections and titles of what it cites)."""
         scope = frozenset(sources) if sources is not None else None
         present = self.present
         lookup = (lambda tokens: present(tokens, scope)) if present is not None else (lambda tokens: set())
         texts = [f"{p.title}\n{p.section}\n{p.text}" for p in passages]
-        return gather_evidence(query or question, texts, relevance, lookup)
+        said = None
+        if answer is not None:
+            said = "\n".join([answer.text] + [f"{c.title}\n{c.section}" for c in answer.citations])
+        return gather_evidence(query or question, texts, relevance, lookup, said)
 
     def answer(self, question: str, query: str, passages: Sequence[Passage], sources: Iterable[str] | None = None) -> Answer:
         top = list(passages[: self.max_passages])
@@ -267,11 +272,12 @@ class ExtractiveEngine:
         relevance = max(best_sentence, best_passage)
         if not candidates or relevance < self.min_relevance:
             return self._refuse(question, passages)
+        composed = self.compose(question, query, top, candidates, passages)
         if self.gate is not None:
-            found = self.evidence(question, query, top, relevance, sources)
-            if answerability(found, self.gate) < 0.5:
+            found = self.evidence(question, query, top, relevance, sources, composed)
+            if found.missing_names or answerability(found, self.gate) < 0.5:
                 return self._refuse(question, passages)
-        return self.compose(question, query, top, candidates, passages)
+        return composed
 
     # -- composing ----------------------------------------------------------------------------
     def _items_after(self, passage: Passage, candidate: Candidate) -> list[tuple[str, Passage]]:

@@ -28,7 +28,8 @@ def _features(assistant, question: str, query: str, sources):
     top = passages[: engine.max_passages]
     cands, best_sentence = engine.candidates(query, top)
     best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
-    ev = engine.evidence(question, query, top, max(best_sentence, best_passage), sources)
+    composed = engine.compose(question, query, list(top), cands, passages) if cands else None
+    ev = engine.evidence(question, query, top, max(best_sentence, best_passage), sources, composed)
     return ev.vector(), ev
 
 
@@ -80,7 +81,7 @@ def main() -> None:
     if args.show:
         for r in rows:
             ev = r[4]
-            print(f"{r[0]:5} {'A' if r[1] else 'N'} names={list(ev.missing_names)} mm={ev.max_missing:.2f} pcov={ev.passage_coverage:.2f} scov={ev.scope_coverage:.2f} rel={ev.relevance:.2f}  {r[3][:70]}")
+            print(f"{r[0]:5} {'A' if r[1] else 'N'} names={list(ev.missing_names)} mm={ev.max_missing:.2f} acov={ev.answer_coverage:.2f} pcov={ev.passage_coverage:.2f} scov={ev.scope_coverage:.2f} rel={ev.relevance:.2f}  {r[3][:70]}")
     # stratified folds by (set, label)
     rng = random.Random(args.seed)
     fold = np.zeros(len(rows), dtype=int)
@@ -89,18 +90,22 @@ def main() -> None:
         rng.shuffle(idx)
         for j, i in enumerate(idx):
             fold[i] = j % args.folds
+    # a missing name or number phrase refuses outright (a rule, nothing fitted); the logistic gate
+    # is fitted on the other questions
+    named = X[:, 0] > 0
     held = np.zeros(len(rows), dtype=bool)
     for f in range(args.folds):
-        w = fit(X[fold != f], y[fold != f], l2=args.l2, pos_cost=args.pos_cost)
-        held[fold == f] = predict(w, X[fold == f])
+        train = (fold != f) & ~named
+        w = fit(X[train], y[train], l2=args.l2, pos_cost=args.pos_cost)
+        held[fold == f] = predict(w, X[fold == f]) & ~named[fold == f]
     for name in ("dev", "stici"):
         m = np.array([r[0] == name for r in rows])
         neg, pos = m & (y == 0), m & (y == 1)
         print(f"held-out {name}: refusals {int((~held[neg]).sum())}/{int(neg.sum())}, false refusals {int((~held[pos]).sum())}/{int(pos.sum())}")
-    w = fit(X, y, l2=args.l2, pos_cost=args.pos_cost)
-    ins = predict(w, X)
+    w = fit(X[~named], y[~named], l2=args.l2, pos_cost=args.pos_cost)
+    ins = predict(w, X) & ~named
     print(f"in-sample all: refusals {int((~ins[y == 0]).sum())}/{int((y == 0).sum())}, false refusals {int((~ins[y == 1]).sum())}/{int((y == 1).sum())}")
-    names = ("bias", "missing_name", "passage_coverage", "scope_coverage", "relevance", "max_missing")
+    names = ("bias", "missing_name", "passage_coverage", "scope_coverage", "relevance", "max_missing", "answer_coverage")
     print("weights (all questions): " + ", ".join(f"{n}={v:.2f}" for n, v in zip(names, w)))
 
 

@@ -55,10 +55,10 @@ def test_evidence_names_are_checked_against_the_scope_not_the_passages_alone():
     assert lost.missing_names == ("day 10",)
 
 
-def test_gate_refuses_when_a_name_and_the_specific_words_are_missing_and_answers_when_present():
+def test_gate_refuses_when_the_specific_words_are_missing_and_answers_when_present():
     weights = GateWeights()
-    absent = Evidence((), ("Mojolicious",), 0.2, 0.2, 0.35, 1.0)
-    present = Evidence((), (), 1.0, 1.0, 0.6, 0.0)
+    absent = Evidence((), (), 0.1, 0.1, 0.35, 1.0, 0.1)  # the specific words are nowhere in scope
+    present = Evidence((), (), 1.0, 1.0, 0.6, 0.0, 1.0)
     assert answerability(absent, weights) < 0.5 < answerability(present, weights)
 
 
@@ -67,6 +67,15 @@ def test_extractive_answer_with_the_gate_refuses_a_question_whose_focus_is_absen
     passages = [_passage(0, "Mature frameworks come with better documentation and tools.", 0.5)]
     answer = engine.answer("What about Perl's Mojolicious framework?", "What about Perl's Mojolicious framework?", passages)
     assert answer.refused and answer.reason == "not_covered"
+
+
+def test_a_name_missing_from_the_limited_documents_refuses_even_with_close_passages(real_embedder):
+    engine = ExtractiveEngine(real_embedder, gate=GateWeights(), present=lambda tokens, sources: {t for t in tokens if t != "mutant"})
+    passages = [_passage(0, "Bullet Kin have 15 health. Veteran Bullet Kin have 20 health and fire faster.", 0.8)]
+    q = "How much health does the Mutant Bullet Kin have?"
+    assert engine.answer(q, q, passages, sources=["s0.md"]).refused
+    assert not engine.answer("How much health do Veteran Bullet Kin have?", "How much health do Veteran Bullet Kin have?", passages,
+                             sources=["s0.md"]).refused
 
 
 def test_scope_lookup_receives_the_documents_the_question_is_limited_to(fake_embedder):
