@@ -26,7 +26,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -92,7 +92,8 @@ class _Catalog:
     generic: set[str]
     centroid: np.ndarray | None = None  # what the collection as a whole is about
     names: dict[str, tuple[Mention, ...]] | None = None
-    title_tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+    title_tokens: dict[str, frozenset[str]] | None = None  # made on demand (summaries)
+    name_keys: set[str] | None = None
 
 
 class _Citer:
@@ -142,7 +143,7 @@ class CollectionAnswerer:
         min_relevance: float = 0.35,
         same_point: float = 0.55,
         max_groups: int = 8,
-        per_article: int = 8,
+        per_article: int = 10,
         per_article_broad: int = 30,
         relevance_margin: float = 0.3,
         broad_floor: float = 0.2,
@@ -155,6 +156,7 @@ class CollectionAnswerer:
         keyword_hits: int = 50,
         distinctive_idf: float = 1.4,
         max_names: int = 8,
+        cites_per_name: int = 6,
         summary_points: int = 20,
         side_sentences: int = 4,
     ):
@@ -175,6 +177,7 @@ class CollectionAnswerer:
         self.keyword_hits = keyword_hits
         self.distinctive_idf = distinctive_idf
         self.max_names = max_names
+        self.cites_per_name = cites_per_name
         self.summary_points = summary_points
         self.side_sentences = side_sentences
         self._catalog: _Catalog | None = None
@@ -238,15 +241,25 @@ class CollectionAnswerer:
         generic = {h for h, n in heading_counts.items() if n >= max(3, 0.2 * len(titles))}
         centroid = total / (np.linalg.norm(total) or 1.0) if total is not None else None
         cat = _Catalog(gen, titles, generic, centroid)
-        cat.title_tokens = {s: frozenset(tokenize_query(t)) for s, t in titles.items()}
         with self._lock:
             self._catalog = cat
         return cat
 
     def _names(self, cat: _Catalog) -> dict[str, tuple[Mention, ...]]:
+        """Every article's names (read once per generation, on the first question that needs them)."""
         if cat.names is None:
             cat.names = {str(m.get("source", "")): mentions_from_record(m) for _, _, m, _ in self._store.knowledge_records(where={"kind": "names"})}
+            cat.name_keys = {name_key(m.name) for ms in cat.names.values() for m in ms}
         return cat.names
+
+    def _name_keys(self, cat: _Catalog) -> set[str]:
+        self._names(cat)
+        return cat.name_keys or set()
+
+    def _title_tokens(self, cat: _Catalog) -> dict[str, frozenset[str]]:
+        if cat.title_tokens is None:
+            cat.title_tokens = {s: frozenset(tokenize_query(t)) for s, t in cat.titles.items()}
+        return cat.title_tokens
 
     def _refuse(self, question: str, shape: Shape) -> Answer:
         return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", engine=self.name, shape=shape.name)
@@ -255,9 +268,11 @@ class CollectionAnswerer:
         """Names in ``text`` that no article uses (neither the keyword index nor the names
         extracted at index time know them)."""
         knows = getattr(self._c.keyword, "knows", None)
-        cat = self.catalog()
-        names = {name_key(m.name) for ms in self._names(cat).values() for m in ms}
-        return unknown_names(" " + text, lambda w: name_key(w) in names or (knows is not None and bool(knows(w))))
+        unknown = unknown_names(" " + text, lambda w: knows is not None and bool(knows(w)))
+        if not unknown:
+            return []
+        names = self._name_keys(self.catalog())  # "Go": a stopword to the keyword index, a name here
+        return [w for w in unknown if name_key(w) not in names]
 
     # -- entry point ------------------------------------------------------------------------
     def answer(self, question: str, shape: Shape) -> Answer | None:
@@ -286,10 +301,12 @@ class CollectionAnswerer:
     # -- collection: points ------------------------------------------------------------------
     def _named_in(self, question: str, cat: _Catalog) -> list[str]:
         """Name keys of the question that some article names ("Deno", "Spring Boot")."""
-        known = {name_key(m.name) for ms in self._names(cat).values() for m in ms}
-        out = []
-        for m in _NAME.finditer(question):
-            words = m.group(0).split()
+        runs = [m.group(0).split() for m in _NAME.finditer(question) if m.start() > 0]
+        if not runs:
+            return []
+        known = self._name_keys(cat)
+        out: list[str] = []
+        for words in runs:
             for size in range(len(words), 0, -1):  # the longest known run of words
                 for i in range(len(words) - size + 1):
                     key = name_key(" ".join(words[i : i + size]))
@@ -322,7 +339,7 @@ class CollectionAnswerer:
             v = v / (np.linalg.norm(v) or 1.0)
             bonus = self.named_bonus if any(x.search(sentence) or x.search(p.section) for x in pattern) else 0.0
             out.append(Evidence(sentence, p.source, p.title, p.section, p.chunk_id, float(v @ qv) + bonus, v, on_topic=True))
-        return out + self._mention_evidence(keys, cat, qv)
+        return _dedupe(out + self._mention_evidence(keys, cat, qv))
 
     def _distinctive(self, tokens: list[str]) -> frozenset[str]:
         """The tokens that mark a passage as on the topic: those in at most a quarter of the
@@ -411,8 +428,10 @@ class CollectionAnswerer:
         kind = shape.entity
         lines = [f"The {kind} the articles name, by how many articles name them ({total} articles in all):", ""]
         for c in counted[: self.max_names]:
-            marks = "".join(f"[{citer.cite(m.chunk_id, s, cat.titles.get(s, ''), '', m.sentence)}]" for s, m in c.by_source if m.chunk_id)
-            lines.append(f"- **{c.name}** — {len(c.sources)} of {total} articles {marks}")
+            shown = sorted((x for x in c.by_source if x[1].chunk_id), key=lambda x: -x[1].count)[: self.cites_per_name]
+            marks = "".join(f"[{citer.cite(m.chunk_id, s, cat.titles.get(s, ''), '', m.sentence)}]" for s, m in shown)
+            more = f" and {len(c.sources) - len(shown)} more" if len(c.sources) > len(shown) else ""
+            lines.append(f"- **{c.name}** — {len(c.sources)} of {total} articles {marks}{more}")
         return self._finish(question, shape, "\n".join(lines), citer)
 
     def _articles_naming(self, question: str, shape: Shape, cat: _Catalog, keys: list[str]) -> Answer:
@@ -523,6 +542,7 @@ class CollectionAnswerer:
             return self._refuse(question, shape)
         target = shape.target
         tokens = frozenset(tokenize_query(target))
+        title_tokens = self._title_tokens(cat)
         qv = self._query_vector(target)
         content = {str(meta.get("source", "")): sim for _, _, meta, sim, _ in self._store.knowledge_nearest(qv, 20, where={"kind": "article"})}
         best_point: dict[str, float] = {}
@@ -531,11 +551,11 @@ class CollectionAnswerer:
             best_point[s] = max(best_point.get(s, 0.0), sim)
 
         def score(source: str) -> float:
-            overlap = len(tokens & cat.title_tokens.get(source, frozenset())) / max(1, len(tokens))
+            overlap = len(tokens & title_tokens.get(source, frozenset())) / max(1, len(tokens))
             return content.get(source, 0.0) + 0.5 * best_point.get(source, 0.0) + 0.6 * overlap
 
         source = max(cat.titles, key=score)
-        if content.get(source, 0.0) < self.min_relevance and not tokens & cat.title_tokens.get(source, frozenset()):
+        if content.get(source, 0.0) < self.min_relevance and not tokens & title_tokens.get(source, frozenset()):
             return self._refuse(question, shape)
         records = self._store.knowledge_records(where={"$and": [{"kind": "point"}, {"source": source}]})
         points = _one_per_section(sorted((point_from_record(doc, meta) for _, doc, meta, _ in records), key=lambda p: -p.score), self.summary_points)
@@ -576,6 +596,18 @@ def _sentences(text: str) -> list[str]:
                 sentence = f"{before} {sentence}"
         out.append(sentence)
     return out
+
+
+def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
+    """One piece of evidence per sentence of an article: the most relevant of the copies (a key
+    point found again in a passage, a sentence kept again with the one before it)."""
+    best: dict[tuple[str, str], Evidence] = {}
+    for e in sorted(evidence, key=lambda e: (-e.relevance, -len(e.text))):
+        key = (e.source, " ".join(e.text.split()))
+        if key not in best:
+            best[key] = e
+    kept = list(best.values())
+    return [e for e in kept if not any(o is not e and o.source == e.source and len(o.text) > len(e.text) and e.text in o.text and o.relevance >= e.relevance - 0.1 for o in kept)]
 
 
 def _one_per_section(points: list[Any], limit: int) -> list[Any]:
