@@ -36,6 +36,17 @@ def _stemmer() -> Any:
     return _STEMMER
 
 
+def _bm25s() -> Any:
+    """``bm25s``, with its logger (which it sets to DEBUG on import) back at WARNING: otherwise
+    any root handler prints "DEBUG:bm25s:Building index from tokens" on every build."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def fingerprint(ids: Iterable[str]) -> str:
     """Order-independent fingerprint of a set of chunk ids."""
     h = hashlib.sha256()
@@ -50,7 +61,7 @@ _QUESTION_WORDS = ("tell", "say", "says", "said", "named", "among", "according",
 
 
 def _tokenize(texts: list[str]) -> list[list[str]]:
-    import bm25s
+    bm25s = _bm25s()
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     stopwords = list(STOPWORDS_EN_PLUS) + list(_QUESTION_WORDS)
@@ -85,7 +96,7 @@ class KeywordIndex:
         return len(self._chunks)
 
     def build(self, chunks: Sequence[Chunk]) -> None:
-        import bm25s
+        bm25s = _bm25s()
 
         chunks = sorted(chunks, key=lambda c: (c.source, c.index, c.id))
         self._chunks = list(chunks)
@@ -150,7 +161,7 @@ class KeywordIndex:
                     chunks.append(Chunk(**json.loads(line)))
             bm25 = None
             if chunks:
-                import bm25s
+                bm25s = _bm25s()
 
                 bm25 = bm25s.BM25.load(str(base), show_progress=False)
         except (OSError, ValueError, TypeError, KeyError):
