@@ -127,8 +127,12 @@ def _holds_phrase(text: str, phrases: Sequence[str]) -> bool:
     return any(re.search(rf"\b{re.escape(ph)}\b", low) for ph in phrases)
 
 
+_INTERROGATIVE = re.compile(r"^[\"“'‘(]?(what|why|how|who|whom|whose|when|where|which|do|does|did|is|are|was|were|can|could|should|would|will|have|has)\b", re.I)
+
+
 def _asks(sentence: str) -> bool:
-    return sentence.rstrip("\"'”’) ").endswith("?")
+    """A sentence that asks ("What do the scenes signify?"), not one that merely ends in "?"."""
+    return sentence.rstrip("\"'”’) ").endswith("?") and bool(_INTERROGATIVE.match(sentence.strip()))
 
 
 def _labels(text: str) -> set[str]:
@@ -335,7 +339,21 @@ class ExtractiveEngine:
         if not items:
             chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen)
+            chosen = self._answers_not_questions(top, chosen)
         return self._render(question, top, chosen, items, passages)
+
+    def _answers_not_questions(self, top: list[Passage], chosen: list[Candidate]) -> list[Candidate]:
+        """A chosen sentence that asks a question (a heading like "What do the scenes signify?")
+        gives way to the sentence after it, which answers it."""
+        out: list[Candidate] = []
+        for c in chosen:
+            if _asks(c.text):
+                nxt = self._next_sentence(top[c.passage], c)
+                if nxt is not None:
+                    c = Candidate(c.passage, nxt, c.score, frozenset(tokenize_query(nxt)), c.position + 1, *_span(top[c.passage].text, nxt, c.end))
+            if not any(_same(c, x) for x in out):
+                out.append(c)
+        return out
 
     def _render(self, question: str, top: list[Passage], chosen: list[Candidate], items: list[tuple[str, Passage]], passages: Sequence[Passage]) -> Answer:
         cited: dict[str, Passage] = {}  # chunk id -> passage, in order of first citation
