@@ -122,9 +122,20 @@ def _is_label(line: str) -> bool:
     return "\n" not in line and 2 <= len(words) <= 8 and not re.search(r"[.!?,;]$", line.strip())
 
 
-def _holds_phrase(text: str, phrases: Sequence[str]) -> bool:
-    low = text.lower()
-    return any(re.search(rf"\b{re.escape(ph)}\b", low) for ph in phrases)
+def _phrase_match(section: str, sentence: str, phrases: Sequence[str]) -> float:
+    """+1 when the sentence (or else its section) holds one of the question's number phrases
+    ("day 2"), -1 when the sentence names another number of the same word ("Day 3 ..."), else 0."""
+    score = 0.0
+    for ph in phrases:
+        word, _, number = ph.rpartition(" ")
+        others = {m for m in re.findall(rf"\b{re.escape(word)}\s+(\d+)\b", sentence.lower())}
+        if number in others:
+            return 1.0
+        if others:
+            score = -1.0
+        elif re.search(rf"\b{re.escape(ph)}\b", section.lower()):
+            score = max(score, 1.0)
+    return score
 
 
 _INTERROGATIVE = re.compile(r"^[\"“'‘(]?(what|why|how|who|whom|whose|when|where|which|do|does|did|is|are|was|were|can|could|should|would|will|have|has)\b", re.I)
@@ -250,7 +261,7 @@ class ExtractiveEngine:
             asks = _asks(sentence)
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
                 - (self.question_penalty if asks else 0.0) \
-                + (self.phrase_bonus if _holds_phrase(f"{passages[pi].section}\n{sentence}", phrases) else 0.0)
+                + self.phrase_bonus * _phrase_match(passages[pi].section, sentence, phrases)
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 

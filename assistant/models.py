@@ -125,4 +125,5 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "related": [c.to_dict() for c in self.related],
             "notices": list(self.notices),
+            "shape": self.shape,
         }

@@ -75,8 +75,9 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
 def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | None]:
     """Clean plain text copied from a web page.
 
-    Returns ``(markdown_body, title)``; the title is the first heading-like line unless one is
-    given. The title line is removed from the body.
+    Returns ``(markdown_body, title)``; the title is a heading-like line that comes before any
+    other text, unless one is given (None when the text starts with a paragraph). The title line
+    is removed from the body.
     """
     lines = [ln.rstrip() for ln in normalize(raw).split("\n")]
     kept: list[str] = []
@@ -95,8 +96,8 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
     for pos, i in enumerate(nonblank):
         line = kept[i].strip()
         nxt = kept[nonblank[pos + 1]] if pos + 1 < len(nonblank) else None
-        if found_title is None and looks_like_heading(line, nxt):
-            found_title = line
+        if found_title is None and not out and looks_like_heading(line, nxt):
+            found_title = line  # only a heading-like line before any text: not "Day 2 - Ropers" mid-story
             continue
         if found_title is not None and line == found_title and not out:
             continue

@@ -179,3 +179,14 @@ def test_settings_validated_checks_everything_even_when_candidates_are_raised():
     assert Settings(k=10, candidates=3).validated().candidates == 10
     with pytest.raises(AssistantError, match="dense_weight"):
         Settings(k=10, candidates=3, dense_weight=2.0).validated()
+
+
+def test_number_phrase_prefers_its_own_day_over_a_neighbouring_one(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=1)
+    passages = [
+        Passage("c0", "Day 1 goes without issue... sleep.", "Session", "s.txt", "", 1.0, dense_score=0.5),
+        Passage("c1", "After a few miles of winding tunnel, you emerge in a grotto of stalactites. Day 3 goes without issue...sleep.",
+                "Session", "s.txt", "Day 2 – Ropers", 0.9, dense_score=0.4),
+    ]
+    answer = engine.answer("What happens on day 2?", "What happens on day 2?", passages)
+    assert answer.text.startswith("After a few miles of winding tunnel")

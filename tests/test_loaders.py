@@ -103,3 +103,12 @@ def test_shipped_corpus_has_metadata_and_source_files():
     assert guide.publisher == "Tech AKM" and guide.date == "2026-03"
     assert all("Related" not in a.text and "Let's Discuss" not in a.text for a in loaded.articles)
     assert CORPUS.joinpath("best-backend-frameworks-2026.md").read_text().count("source_file:") == 1
+
+
+def test_a_heading_like_line_after_the_first_paragraph_is_a_heading_not_the_title():
+    from corpus.clean import clean_plain_text
+
+    body, title = clean_plain_text("The party walks for miles through the dark tunnels.\n\nDay 2 – Ropers\nThey meet two ropers.\n")
+    assert title is None and "## Day 2 – Ropers" in body
+    body, title = clean_plain_text("Bullet Kin\nBullet Kin are the most common enemy.\n")
+    assert title == "Bullet Kin" and "common enemy" in body
