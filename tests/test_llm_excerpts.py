@@ -144,3 +144,17 @@ def test_bullets_of_a_single_fact_question_are_shown_as_sentences(fake_embedder)
     engine = LLMEngine(chat, fake_embedder, ExtractiveEngine(fake_embedder, min_relevance=0.0), cover=False)
     answer = engine.answer("How fast is Actix Web?", "", (RUST, GO))
     assert answer.text == "Actix Web hits 1 million requests per second [1]."
+
+
+def test_list_items_of_the_extractive_answer_the_model_left_out_are_added_as_cited_bullets(fake_embedder):
+    # the extractive engine gathered a list after a lead-in; the model named one item only
+    reqs = Passage("q", "Required features:\n- Fast.\n- Runs locally for privacy.\n- Cheap to host.", "Plan", "plan.md", "Requirements", 1.0, dense_score=0.7)
+    chat = _Chat("- Fast [1]")
+    engine = LLMEngine(chat, fake_embedder, ExtractiveEngine(fake_embedder, min_relevance=0.0), cover=True)
+    answer = engine.answer("What are the required features?", "What are the required features?", (reqs,))
+    base = engine.fallback.answer("What are the required features?", "What are the required features?", (reqs,))
+    assert "\n- Runs locally for privacy [1]." in base.text  # the extractive engine's list
+    assert answer.text.startswith("- Fast [1]\n")
+    assert "- Runs locally for privacy [1]." in answer.text and "- Cheap to host [1]." in answer.text
+    assert [c.status for c in answer.checks][0] == "supported" and answer.checks[-1].status == "quoted"
+    assert [c.source for c in answer.citations] == ["plan.md"]

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from assistant.citations import attach_citation
+from assistant.citations import CITATION, attach_citation
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import _ARTICLE_MARKER, NOT_COVERED, ExtractiveEngine
 from assistant.llm.backends import ChatModel
@@ -55,6 +55,7 @@ ENGINES = ("extractive", "local", "openai")
 _MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
 _FINISHED = re.compile(r"[.!?\]\"”')]\s*$")
 _CLAUSE_END = re.compile(r"(?<=[.!?])\s+")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*$")
 
 
 def _failure_notice(engine: str, error: Exception) -> str:
@@ -213,17 +214,8 @@ class LLMEngine:
             yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
             return
         yield from state.flush_notes()
-        by_id = {p.chunk_id: p for p in passages}
-        for citation in base.citations if self.cover else ():  # extractive sentences the model left out
-            # each clause ending in . ! ? on its own: the sentence splitter keeps "...benchmarks.
-            # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
-            parts = (part.strip() for quote in citation.quotes for part in _CLAUSE_END.split(_ARTICLE_MARKER.sub("", quote)))
-            for text in parts:
-                if text.endswith("?"):  # a passage's own question ("How can I ...?") answers nothing
-                    continue
-                if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
-                        and float(self.fallback.similarities(query or question, [text])[0]) >= self.quote_min_cosine:
-                    yield from state.add_quote(text, by_id[citation.chunk_id])
+        if self.cover:
+            yield from self._cover(state, base, query or question, passages)
         yield Answer(
             question=question,
             text="".join(state.pieces),
@@ -234,6 +226,48 @@ class LLMEngine:
             checks=tuple(state.checks),
             generation=generation,
         )
+
+
+    def _cover(self, state: _State, base: Answer, query: str, passages: Sequence[Passage]) -> Iterator[str]:
+        """Step 4: the extractive answer's sentences, then its list items, that the model's
+        answer does not cover, verbatim with their citations."""
+        by_id = {p.chunk_id: p for p in passages}
+        items = _list_items(base)
+        for citation in base.citations:
+            # each clause ending in . ! ? on its own: the sentence splitter keeps "...benchmarks.
+            # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
+            quotes = [q for q in citation.quotes if not any(q in t for t, c in items if c.n == citation.n)]
+            parts = (part.strip() for quote in quotes for part in _CLAUSE_END.split(_ARTICLE_MARKER.sub("", quote)))
+            for text in parts:
+                if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
+                    continue
+                if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
+                        and float(self.fallback.similarities(query, [text])[0]) >= self.quote_min_cosine:
+                    yield from state.add_quote(text, by_id[citation.chunk_id])
+        # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
+        # or for a list question): each one on its own is rarely close to the question ("Fast.")
+        for text, citation in items:
+            if not covers("".join(state.pieces), text):
+                yield from state.add_quote(text, by_id.get(citation.chunk_id) or _passage_of(citation), bullet=True)
+
+
+def _list_items(answer: Answer) -> list[tuple[str, Citation]]:
+    """The ``- item [n]`` lines of an extractive answer, without markers, with their citation."""
+    out = []
+    for line in answer.text.split("\n"):
+        if not line.startswith("- "):
+            continue
+        numbers = [int(n) for n in CITATION.findall(line)]
+        if not numbers or not 1 <= numbers[-1] <= len(answer.citations):
+            continue
+        text = re.sub(r"\s+([.,;:!?])", r"\1", CITATION.sub("", line[2:])).strip()
+        if text:
+            out.append((text, answer.citations[numbers[-1] - 1]))
+    return out
+
+
+def _passage_of(c: Citation) -> Passage:
+    return Passage(c.chunk_id, c.text, c.title, c.source, c.section, c.score, publisher=c.publisher, date=c.date)
 
 
 class _State:
@@ -297,10 +331,11 @@ class _State:
         self.notes.clear()
         for note in pending:
             yield from self._emit(note)
-        yield from self._emit(text, bullet=verified.bullet and self.bullets)
+        # a list item stays one (a single-fact question's "- It drops a key [1]." reads as a sentence)
+        yield from self._emit(text, bullet=verified.bullet and (self.bullets or not _SENTENCE_END.search(verified.text)))
 
-    def add_quote(self, text: str, passage: Passage) -> Iterator[str]:
-        """``text``, a sentence of ``passage``, verbatim with its citation."""
+    def add_quote(self, text: str, passage: Passage, bullet: bool = False) -> Iterator[str]:
+        """``text``, a sentence (or list item) of ``passage``, verbatim with its citation."""
         if passage not in self.passages:
             self.passages.append(passage)
         n = self.passages.index(passage) + 1
@@ -308,7 +343,7 @@ class _State:
         if text not in self.quotes.setdefault(n, []):
             self.quotes[n].append(text)
         self.checks.append(SentenceCheck(text, "quoted", (n,), n, 1.0))
-        yield from self._emit(attach_citation(text, m))
+        yield from self._emit(attach_citation(text, m), bullet=bullet)
 
     def citations(self) -> tuple[Citation, ...]:
         out = []
