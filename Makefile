@@ -61,11 +61,11 @@ clean-index:
 # RSS. BENCH_ARGS="--docs 1000" for a quicker partial run; --json for machine-readable output.
 BENCH_ARGS ?=
 bench: install
-	$(BIN)/python -m assistant.bench $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
 
-# Memory at scale: index 10 x SciFact (51,830 synthetic documents, see assistant/bench_scale.py)
+# Memory at scale: index 10 x SciFact (51,830 synthetic documents, see benchmarks/bench_scale.py)
 # while sampling RSS. The fake embedder measures the store and BM25 side in minutes;
 # SCALE_ARGS="--embedder onnx" for the real model (hours on 2 cores).
 SCALE_ARGS ?=
 bench-scale: install
-	$(BIN)/python -m assistant.bench_scale $(SCALE_ARGS)
+	$(BIN)/python -m benchmarks.bench_scale $(SCALE_ARGS)

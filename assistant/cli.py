@@ -219,14 +219,13 @@ def chat_cmd(settings: Settings) -> None:
 @click.option("--questions", "questions", type=click.Path(dir_okay=False), default=None, help="Question set (JSON lines; see README).")
 @click.option("--qa", "qa_dir", type=click.Path(file_okay=False), default=None, help="Instead: a folder with documents/ and questions.jsonl (reference answers); prints correctness, refusals, latency.")
 @click.option("--open", "open_scope", is_flag=True, help="With --qa: ask over all documents instead of within each question's document.")
-@click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10.")
-@click.option("--beir-mode", type=click.Choice(["hybrid", "dense", "keyword"]), default="hybrid", show_default=True, help="With --beir: which retrieval to measure.")
+@click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10 of the retriever `ask` uses.")
 @click.option("--shapes", "shapes_file", type=click.Path(dir_okay=False), default=None, help="Instead: a shape question set (collection-wide, comparison, summary, list; see docs/shapes.md).")
 @click.option("--k", "k", type=int, default=5, show_default=True, help="Cut-off for hit@k and MRR.")
 @click.option("--show", is_flag=True, help="Also print every question answered wrongly.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def eval_cmd(settings: Settings, questions: str | None, qa_dir: str | None, open_scope: bool, beir_dir: str | None,
-             beir_mode: str, shapes_file: str | None, k: int, show: bool, as_json: bool) -> None:
+             shapes_file: str | None, k: int, show: bool, as_json: bool) -> None:
     """Measure answers on a question set or a QA folder, or retrieval on a BEIR folder."""
     from assistant.evaluation import load_questions, run_eval
 
@@ -245,9 +244,11 @@ def eval_cmd(settings: Settings, questions: str | None, qa_dir: str | None, open
             click.echo("\n" + "\n".join(shaped.misses()))
         return
     if beir_dir:
-        from assistant.beir import BeirParams, run_beir
+        from assistant.beir import beir_settings, load_beir, run_beir
 
-        beir = run_beir(settings, beir_dir, BeirParams(mode=beir_mode), progress=_progress_bar(not as_json and sys.stderr.isatty()))
+        data = load_beir(beir_dir)
+        assistant = _assistant(beir_settings(settings, data))  # built as `ask` builds it: the same retriever
+        beir = run_beir(settings, data, assistant, progress=_progress_bar(not as_json and sys.stderr.isatty()))
         click.echo(json.dumps(beir.to_dict()) if as_json else "\n".join(beir.lines()))
         return
     if qa_dir:

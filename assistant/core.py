@@ -13,6 +13,7 @@ from assistant.conversation import History, retrieval_query
 from assistant.models import Answer, Passage
 from assistant.settings import Settings
 from assistant.shapes import Shape, classify
+from corpus.models import Article
 from corpus.errors import IndexStateError
 from index.indexer import IndexCheck, IndexReport
 
@@ -53,8 +54,15 @@ class Assistant:
         return cls(build_components(settings, **kwargs))
 
     # -- index --------------------------------------------------------------------------------
-    def index(self, rebuild: bool = False, progress: Callable[[int, int], None] | None = None, lock_timeout: float = 0) -> IndexReport:
-        """Bring the index in step with the corpus folder (incremental unless ``rebuild``).
+    def index(
+        self,
+        rebuild: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        lock_timeout: float = 0,
+        articles: Sequence[Article] | None = None,
+    ) -> IndexReport:
+        """Bring the index in step with the corpus folder (incremental unless ``rebuild``), or
+        with ``articles`` when given (``assistant eval --beir`` indexes a BEIR corpus this way).
 
         One writer at a time: the data folder's file lock guards this machine; on a Chroma
         server a lease on the collection guards it from other machines (``WriterLease``).
@@ -69,19 +77,23 @@ class Assistant:
 
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
-        loaded = load_corpus(s.corpus_dir, s.max_file_bytes)
+        if articles is None:
+            loaded = load_corpus(s.corpus_dir, s.max_file_bytes)
+            articles, warnings = loaded.articles, loaded.warnings
+        else:
+            warnings = ()
         try:
             with FileLock(str(s.lock_path), timeout=lock_timeout):
                 lease = WriterLease(self._c.store).acquire(wait=lock_timeout) if s.chroma_url else None
                 try:
-                    report = self._c.indexer.sync(list(loaded.articles), rebuild=rebuild, progress=progress, lease=lease)
+                    report = self._c.indexer.sync(list(articles), rebuild=rebuild, progress=progress, lease=lease)
                 finally:
                     if lease is not None:
                         lease.release()
         except Timeout:
             raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
         self._write_status(report)
-        return replace(report, warnings=loaded.warnings)
+        return replace(report, warnings=tuple(warnings))
 
     def _write_status(self, report: IndexReport) -> None:
         import json

@@ -129,7 +129,7 @@ def build_components(
         rrf_k=settings.rrf_k,
         lead_ratio=settings.lead_ratio,
     )
-    indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars, knowledge=True)
+    indexer = Indexer(store, keyword, embedder, settings.chunk_max_chars, settings.chunk_overlap_chars, knowledge=settings.knowledge)
     engine = ExtractiveEngine(
         query_embedder,
         settings.min_relevance,

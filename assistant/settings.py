@@ -46,6 +46,9 @@ class Settings:
     chunk_max_chars: int = 800
     chunk_overlap_chars: int = 200
     max_file_bytes: int = 20 * 1024 * 1024
+    # article knowledge at index time (key points and named things, for questions about the
+    # whole collection); eval --beir turns it off: retrieval never reads it
+    knowledge: bool = True
     # retrieval: reciprocal rank fusion of the dense and BM25 candidates with equal weights and
     # the textbook k=60 (no fitted weight); each side's first result keeps a slot in the top k,
     # and a side's first result scoring at least lead_ratio times its runner-up goes first

@@ -1,4 +1,5 @@
-"""BEIR-format evaluation on a tiny synthetic BEIR folder written by the tests."""
+"""``assistant eval --beir``: loading a BEIR folder, scoring, and the proof that it measures
+the retriever ``assistant ask`` uses (a tiny synthetic BEIR folder written by the tests)."""
 
 from __future__ import annotations
 
@@ -8,22 +9,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from assistant.beir import (
-    BeirParams,
-    beir_collection_name,
-    blend_scores,
-    doc_scores,
-    document_chunks,
-    evaluate_run,
-    fuse_docs,
-    load_beir,
-    rocchio,
-    run_beir,
-    unit_mean,
-)
+from assistant.beir import beir_collection_name, beir_settings, doc_scores, evaluate_run, load_beir, run_beir
+from assistant.core import Assistant
+from assistant.models import Passage
+from assistant.retrieval import HybridRetriever
 from assistant.settings import Settings
 from corpus.errors import AssistantError
-from corpus.models import Chunk
+from index.embedding import DEFAULT_MODEL
+
+from conftest import FakeEmbedder
 
 _FILLER = " ".join(
     f"Sentence {i} describes routine laboratory handling of samples, buffers and storage at low temperature."
@@ -55,8 +49,8 @@ def write_beir(folder: Path, docs: list[dict] = DOCS) -> Path:
     return folder
 
 
-def _chunk(source: str, index: int) -> Chunk:
-    return Chunk(id=f"{source}-{index}", source=source, title="", section="", text="x", start=0, end=1, index=index)
+def _passage(source: str, score: float) -> Passage:
+    return Passage(chunk_id=f"{source}-{score}", text="x", title="", source=source, section="", score=score, start=0, end=1)
 
 
 def test_load_beir_keeps_only_judged_queries(tmp_path):
@@ -82,78 +76,30 @@ def test_load_beir_bad_corpus_line_names_file_and_line(tmp_path):
         load_beir(folder)
 
 
-def test_beir_collection_name_changes_with_corpus_and_chunking(tmp_path):
+def test_beir_collection_name_changes_with_corpus_chunking_and_model(tmp_path):
     a = load_beir(write_beir(tmp_path / "a"))
     b = load_beir(write_beir(tmp_path / "b", DOCS[:3]))
-    params = BeirParams()
-    assert beir_collection_name(a, params, "m") == beir_collection_name(a, params, "m")
-    assert beir_collection_name(a, params, "m") != beir_collection_name(b, params, "m")
-    assert beir_collection_name(a, params, "m") != beir_collection_name(a, BeirParams(chunk_max_chars=400), "m")
+    s = Settings()
+    assert beir_collection_name(a, s, "m") == beir_collection_name(a, s, "m")
+    assert beir_collection_name(a, s, "m") != beir_collection_name(b, s, "m")
+    assert beir_collection_name(a, s, "m") != beir_collection_name(a, s.with_(chunk_max_chars=400), "m")
+    assert beir_collection_name(a, s, "m") != beir_collection_name(a, s, "other-model")
 
 
-def test_doc_scores_takes_each_documents_best_chunk():
-    hits = [(_chunk("a", 0), 0.2), (_chunk("b", 0), 0.5), (_chunk("a", 1), 0.9)]
-    assert doc_scores(hits) == {"a": 0.9, "b": 0.5}
-
-
-def test_fuse_docs_modes_pick_one_side_or_fuse_both():
-    dense, keyword = {"a": 0.9, "b": 0.1}, {"b": 7.0, "c": 3.0}
-    assert fuse_docs(dense, keyword, BeirParams(mode="dense")) == dense
-    assert fuse_docs(dense, keyword, BeirParams(mode="keyword")) == keyword
-    fused = fuse_docs(dense, keyword, BeirParams(mode="hybrid", fusion="rrf", rrf_k=0, dense_weight=0.5))
-    assert fused == pytest.approx({"a": 0.5, "b": 0.5 / 2 + 0.5, "c": 0.5 / 2})
-
-
-def test_beir_params_unknown_mode_raises_assistant_error():
-    with pytest.raises(AssistantError, match="mode"):
-        BeirParams(mode="magic").validated()
-
-
-def test_blend_scores_weights_both_sides_and_fills_a_missing_side_with_its_lowest():
-    coarse, fine = {"a": 0.8, "b": 0.4}, {"a": 0.6, "c": 0.5}
-    blended = blend_scores(coarse, fine, 0.25)
-    assert blended == pytest.approx({"a": 0.25 * 0.8 + 0.75 * 0.6, "b": 0.25 * 0.4 + 0.75 * 0.5, "c": 0.25 * 0.4 + 0.75 * 0.5})
-    assert blend_scores(coarse, {}, 0.5) == coarse
-
-
-def test_document_chunks_make_one_chunk_of_title_and_whole_text(tmp_path):
+def test_beir_settings_change_only_the_data_folder_collection_knowledge_and_engine(tmp_path):
     data = load_beir(write_beir(tmp_path / "tiny"))
-    chunks = document_chunks(data.articles)
-    assert [c.source for c in chunks] == ["d1", "d2", "d3", "d4", "d5"]
-    long = chunks[3]
-    assert long.text == data.articles[3].text and long.end == len(long.text)
-    assert long.embedding_text().startswith("A long methods paper\n")
-    assert long.embedding_text().endswith("osteoblast dedifferentiation.")
+    s = Settings(data_dir=tmp_path / "data", engine="local", candidates=40, fusion="convex", dense_weight=0.3)
+    b = beir_settings(s, data, model="m")
+    assert b.data_dir == tmp_path / "data" / "beir" and b.collection == beir_collection_name(data, s, "m")
+    assert (b.knowledge, b.engine) == (False, "extractive")
+    retrieval = ("k", "candidates", "dense_weight", "rrf_k", "fusion", "lead_ratio", "chunk_max_chars",
+                 "chunk_overlap_chars", "embed_backend", "query_backend", "embed_precision")
+    assert {n: getattr(b, n) for n in retrieval} == {n: getattr(s, n) for n in retrieval}
 
 
-def test_beir_params_bad_keyword_unit_or_fine_weight_raises_assistant_error():
-    with pytest.raises(AssistantError, match="keyword_unit"):
-        BeirParams(keyword_unit="sentence").validated()
-    with pytest.raises(AssistantError, match="fine_weight"):
-        BeirParams(fine_weight=1.5).validated()
-
-
-def test_beir_params_negative_feedback_raises_assistant_error():
-    with pytest.raises(AssistantError, match="feedback_docs"):
-        BeirParams(feedback_docs=-1).validated()
-
-
-def test_unit_mean_averages_then_scales_to_length_one():
-    assert unit_mean([[3.0, 0.0], [0.0, 4.0]]) == pytest.approx([0.6, 0.8])
-    with pytest.raises(ValueError):
-        unit_mean([])
-
-
-def test_rocchio_moves_the_query_towards_the_feedback_and_keeps_unit_length():
-    moved = rocchio([2.0, 0.0], [[0.0, 1.0]], 1.0)
-    assert moved == pytest.approx([2**-0.5, 2**-0.5])
-    half = rocchio([1.0, 0.0], [[0.0, 1.0], [0.0, 1.0]], 0.5)
-    assert half == pytest.approx([2 / 5**0.5, 1 / 5**0.5])
-
-
-def test_rocchio_without_feedback_or_weight_is_the_unit_query():
-    assert rocchio([0.0, 3.0], [], 0.3) == pytest.approx([0.0, 1.0])
-    assert rocchio([0.0, 3.0], [[1.0, 0.0]], 0.0) == pytest.approx([0.0, 1.0])
+def test_doc_scores_takes_each_documents_best_passage():
+    assert doc_scores([_passage("a", 0.2), _passage("b", 0.5), _passage("a", 0.9)]) == {"a": 0.9, "b": 0.5}
+    assert doc_scores([]) == {}
 
 
 def test_evaluate_run_perfect_and_empty_runs():
@@ -165,38 +111,90 @@ def test_evaluate_run_perfect_and_empty_runs():
     assert half["recall@100"] == pytest.approx(0.5)
 
 
-@pytest.mark.slow
-def test_run_beir_indexes_once_then_reuses_the_unchanged_corpus(tmp_path, real_embedder):
+def test_run_beir_with_no_chunks_raises_naming_the_value(tmp_path):
+    with pytest.raises(AssistantError, match="Currently, chunks is 0"):
+        run_beir(Settings(data_dir=tmp_path / "data"), write_beir(tmp_path / "tiny"), chunks=0)
+
+
+def _fake_assistant(settings: Settings, folder: Path) -> Assistant:
+    return Assistant.from_settings(beir_settings(settings, load_beir(folder), model=FakeEmbedder.model_id), embedder=FakeEmbedder())
+
+
+def test_run_beir_and_ask_go_through_the_same_retriever_object(tmp_path, monkeypatch):
+    """The proof that eval --beir measures what ask uses: one spy on HybridRetriever.retrieve
+    sees the same object, with the same settings, in both."""
+    seen: list[tuple[HybridRetriever, int | None]] = []
+    real = HybridRetriever.retrieve
+
+    def spy(self, query, k=None, sources=None, dense_weight=None):
+        seen.append((self, k))
+        return real(self, query, k=k, sources=sources, dense_weight=dense_weight)
+
+    monkeypatch.setattr(HybridRetriever, "retrieve", spy)
+    folder = write_beir(tmp_path / "tiny")
+    assistant = _fake_assistant(Settings(data_dir=tmp_path / "data"), folder)
+    report = run_beir(assistant.settings, folder, assistant, chunks=7)
+    by_beir = {id(r) for r, _ in seen}
+    seen.clear()
+    answer = assistant.ask("Does vitamin D improve bone density?")
+    assert answer.citations and seen  # ask retrieved
+    assert {id(r) for r, _ in seen} == by_beir and len(by_beir) == 1
+    retriever = seen[0][0]
+    assert (retriever.candidates, retriever.fusion, retriever.dense_weight) == (
+        assistant.settings.candidates, assistant.settings.fusion, assistant.settings.dense_weight)
+    assert report.chunks_per_query == 7 and report.queries == 3
+
+
+def test_run_beir_indexes_once_then_reuses_the_unchanged_corpus_and_times_each_query(tmp_path):
     folder = write_beir(tmp_path / "tiny")
     settings = Settings(data_dir=tmp_path / "data")
-    first = run_beir(settings, folder, embedder=real_embedder)
+    first = run_beir(settings, folder, _fake_assistant(settings, folder))
     assert first.documents == 5 and first.queries == 3
     assert first.chunks > 5  # the long document became several chunks
     assert first.embedded == first.chunks
-    assert first.metrics["ndcg@10"] == pytest.approx(1.0)  # tiny and unambiguous
-    again = run_beir(settings, folder, embedder=real_embedder)
+    assert len(first.query_ms) == 3 and all(ms > 0 for ms in first.query_ms)
+    assert first.documents_ranked == 5  # 300 passages asked: every document ranked
+    assert set(first.to_dict()) >= {"ndcg@10", "recall@100", "mrr@10", "ms_p50", "ms_p95", "documents_ranked"}
+    again = run_beir(settings, folder, _fake_assistant(settings, folder))
     assert again.embedded == 0 and again.metrics == first.metrics
 
 
 @pytest.mark.slow
-def test_run_beir_dense_side_finds_a_long_document_by_its_last_chunk(tmp_path, real_embedder):
+def test_run_beir_with_the_real_model_finds_a_long_document_by_its_last_chunk(tmp_path, real_embedder):
     folder = write_beir(tmp_path / "tiny")
+    settings = Settings(data_dir=tmp_path / "data")
     run: dict[str, dict[str, float]] = {}
-    run_beir(Settings(data_dir=tmp_path / "data"), folder, BeirParams(mode="dense"), embedder=real_embedder, run_out=run)
-    best = max(run["q3"], key=run["q3"].get)
-    assert best == "d4"
+    report = run_beir(settings, folder, run_out=run)
+    assert max(run["q3"], key=run["q3"].get) == "d4"
+    assert report.metrics["ndcg@10"] > 0.5  # tiny and unambiguous: an alarm, not a tuned figure
 
 
 @pytest.mark.slow
-def test_cli_eval_beir_json_prints_the_three_metrics(tmp_path, real_embedder):
+def test_cli_eval_beir_and_ask_build_the_same_retriever(tmp_path, real_embedder, monkeypatch):
+    """Across the two commands: the retriever eval --beir measures is configured exactly as the
+    one `ask` gets for the same data folder and collection."""
     from assistant.cli import cli
 
+    built: list[dict] = []
+    real_init = HybridRetriever.__init__
+
+    def spy(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        built.append({"store": self.store.collection_name, "embedder": type(self.embedder).__name__,
+                      **{n: getattr(self, n) for n in ("k", "candidates", "dense_weight", "fusion", "rrf_k", "lead_ratio")}})
+
+    monkeypatch.setattr(HybridRetriever, "__init__", spy)
     folder = write_beir(tmp_path / "tiny")
     result = CliRunner().invoke(cli, ["eval", "--beir", str(folder), "--data", str(tmp_path / "data"), "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
-    assert {"ndcg@10", "recall@100", "mrr@10", "queries"} <= set(out)
-    assert out["queries"] == 3
+    assert {"ndcg@10", "recall@100", "mrr@10", "queries", "ms_p50"} <= set(out) and out["queries"] == 3
+    collection = beir_collection_name(load_beir(folder), Settings(), DEFAULT_MODEL)
+    monkeypatch.setenv("ASSISTANT_COLLECTION", collection)
+    asked = CliRunner().invoke(cli, ["ask", "Does vitamin D improve bone density?", "--data", str(tmp_path / "data" / "beir"), "--json"])
+    assert asked.exit_code == 0, asked.output
+    assert json.loads(asked.output)["citations"]
+    assert len(built) == 2 and built[0] == built[1] and built[0]["store"] == collection
 
 
 def test_cli_eval_without_questions_or_beir_is_a_usage_error(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from assistant.bench import _latency, _lines
+from benchmarks.bench import _latency, _lines
 from assistant.core import Assistant
 
 from conftest import FakeEmbedder
@@ -52,7 +52,7 @@ def test_bench_peak_rss_of_reads_the_child_itself_not_the_parent():
     import subprocess
     import sys
 
-    from assistant.bench import _peak_rss_of
+    from benchmarks.bench import _peak_rss_of
 
     ballast = b"x" * (200 * 1024 * 1024)  # this process is now 200 MiB bigger than its child
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.bench_scale import HashEmbedder, main, run_scale, synthetic_articles
+from benchmarks.bench_scale import HashEmbedder, main, run_scale, synthetic_articles
 from corpus.chunking import chunk_article
 from corpus.models import Article
 

@@ -4,8 +4,9 @@ Prints indexing throughput of the pipeline (chunks/s) next to raw ``SentenceTran
 on the same chunk texts, for the torch and the int8 ONNX embedders; re-index time with nothing
 changed; warm retrieval and extractive-answer latency (p50/p95); time from command to a ready
 UI; peak RSS. Everything runs in temporary folders; nothing of the user's index is touched.
+The chunking is the product's (``Settings``). Not part of the installed package.
 
-    python -m assistant.bench [--corpus ../shared/bench/scifact] [--docs N] [--queries N] [--json]
+    python -m benchmarks.bench [--corpus ../shared/bench/scifact] [--docs N] [--queries N] [--json]
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run as a script too
+
 __all__ = ["main", "run_bench"]
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "scifact"
+DEFAULT_CORPUS = REPO.parent / "shared" / "bench" / "scifact"
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -145,7 +150,7 @@ def _latency(assistant: Any, questions: list[str]) -> dict[str, float]:
 
 
 def run_bench(corpus: Path, docs: int, queries: int, batch_size: int = 32, ui: bool = True) -> dict[str, Any]:
-    from assistant.beir import BeirParams, load_beir
+    from assistant.beir import load_beir
     from assistant.core import Assistant
     from assistant.factory import build_components, build_embedder, build_query_embedder
     from assistant.settings import Settings
@@ -156,8 +161,8 @@ def run_bench(corpus: Path, docs: int, queries: int, batch_size: int = 32, ui: b
     ensure_offline()
     data = load_beir(corpus)
     articles = list(data.articles[:docs] if docs else data.articles)
-    params = BeirParams()
-    texts = [c.embedding_text() for a in articles for c in chunk_article(a, params.chunk_max_chars, params.chunk_overlap_chars)]
+    chunking = Settings()
+    texts = [c.embedding_text() for a in articles for c in chunk_article(a, chunking.chunk_max_chars, chunking.chunk_overlap_chars)]
     out: dict[str, Any] = {"corpus": data.name, "documents": len(articles), "chunks": len(texts), "cpus": os.cpu_count()}
 
     raw_seconds = _raw_encode(texts, batch_size)
@@ -165,8 +170,7 @@ def run_bench(corpus: Path, docs: int, queries: int, batch_size: int = 32, ui: b
 
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-"))
     try:
-        base = Settings(data_dir=work / "torch", chunk_max_chars=params.chunk_max_chars,
-                        chunk_overlap_chars=params.chunk_overlap_chars, embed_batch_size=batch_size, collection="bench")
+        base = Settings(data_dir=work / "torch", embed_batch_size=batch_size, collection="bench")
         torch_embedder = build_embedder(base)
         torch_embedder.embed_query("warm-up")
         components, report = _index(base, articles, torch_embedder)
@@ -246,7 +250,7 @@ def _lines(r: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="BEIR folder (default: ../shared/bench/scifact)")
     parser.add_argument("--docs", type=int, default=0, help="only the first N documents (0: all)")
     parser.add_argument("--queries", type=int, default=200, help="queries timed for latency")

@@ -14,10 +14,10 @@ keyword side quickly; ``torch`` and ``onnx`` are the product's embedders, built 
 ``build_components`` as the product builds them (with the torch backend, questions go to the
 fp32 ONNX export). Printed: documents, chunks, seconds, chunks/s, RSS after the model load
 (baseline), peak RSS, RSS growth per 10k chunks while embedding, the Chroma folder's size on
-disk and warm retrieval latency p50.
+disk and warm retrieval latency p50. Not part of the installed package.
 
-    python -m assistant.bench_scale [--corpus ../shared/bench/scifact] [--copies 10]
-                                    [--embedder fake|torch|onnx] [--queries 100] [--json]
+    python -m benchmarks.bench_scale [--corpus ../shared/bench/scifact] [--copies 10]
+                                     [--embedder fake|torch|onnx] [--queries 100] [--json]
 """
 
 from __future__ import annotations
@@ -40,12 +40,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from corpus.models import Article
-from corpus.text import sentence_spans
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # run as a script too
+
+from corpus.models import Article  # noqa: E402
+from corpus.text import sentence_spans  # noqa: E402
 
 __all__ = ["HashEmbedder", "RssSampler", "main", "run_scale", "synthetic_articles"]
 
-DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "bench" / "scifact"
+DEFAULT_CORPUS = REPO.parent / "shared" / "bench" / "scifact"
 EMBEDDERS = ("fake", "torch", "onnx")
 
 
@@ -169,7 +173,7 @@ def run_scale(
     """Index ``copies`` x the BEIR corpus at ``corpus`` (its first ``docs`` documents if > 0)
     with the real pipeline in a temporary folder; RSS, speed, size on disk and latency.
     ``log`` gets a line every 5,000 chunks embedded (so a run stopped early still tells)."""
-    from assistant.beir import BeirParams, load_beir
+    from assistant.beir import load_beir
     from assistant.core import Assistant
     from assistant.factory import build_components
     from assistant.settings import Settings
@@ -178,7 +182,6 @@ def run_scale(
     if embedder not in EMBEDDERS:
         raise ValueError(f"embedder must be one of {', '.join(EMBEDDERS)}. Currently, embedder is {embedder!r}")
     ensure_offline()
-    params = BeirParams()
     work = Path(tempfile.mkdtemp(prefix="assistant-bench-scale-"))
     out: dict[str, Any] = {"embedder": embedder, "copies": copies, "cpus": os.cpu_count()}
     try:
@@ -188,8 +191,6 @@ def run_scale(
                 data_dir=work / "data",
                 corpus_dir=work / "corpus",
                 collection="scale",
-                chunk_max_chars=params.chunk_max_chars,
-                chunk_overlap_chars=params.chunk_overlap_chars,
                 embed_batch_size=batch_size,
                 embed_backend="onnx" if embedder == "onnx" else "torch",
             )
@@ -273,7 +274,7 @@ def _lines(r: dict[str, Any]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m assistant.bench_scale", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_scale", description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="BEIR folder (default: ../shared/bench/scifact)")
     parser.add_argument("--copies", type=int, default=10, help="copies of the corpus (default 10: 51,830 documents)")
     parser.add_argument("--embedder", choices=EMBEDDERS, default="fake")
