@@ -93,8 +93,11 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
     nonblank = [i for i, ln in enumerate(kept) if ln.strip()]
     out: list[str] = []
     found_title = title
+    run = False  # the previous line was a title-like line taken as a list item
     for pos, i in enumerate(nonblank):
         line = kept[i].strip()
+        if not looks_like_heading(line, "x"):
+            run = False
         nxt = kept[nonblank[pos + 1]] if pos + 1 < len(nonblank) else None
         if found_title is None and not out and looks_like_heading(line, nxt):
             found_title = line  # only a heading-like line before any text: not "Day 2 - Ropers" mid-story
@@ -110,7 +113,17 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
                 out.extend(["", f"- {item}"])
             continue
         if looks_like_heading(line, nxt):
+            # a heading needs text under it: a title-like line right after a lead-in ("...the
+            # following:") or another such line, or followed by one, is a list item (as a heading
+            # it would head an empty section, and no passage would hold its words)
+            after_lead = bool(out) and (out[-1].rstrip().endswith(":") or run)
+            before_heading = nxt is not None and looks_like_heading(nxt.strip(), "x")
+            if after_lead or before_heading:
+                out.extend([f"- {line}"] if run else ["", f"- {line}"])
+                run = True
+                continue
             out.extend(["", f"## {line}"])
+            run = False
         else:
             out.extend(["", line])
     body = "\n".join(out).strip() + "\n"

@@ -112,3 +112,17 @@ def test_a_heading_like_line_after_the_first_paragraph_is_a_heading_not_the_titl
     assert title is None and "## Day 2 – Ropers" in body
     body, title = clean_plain_text("Bullet Kin\nBullet Kin are the most common enemy.\n")
     assert title == "Bullet Kin" and "common enemy" in body
+
+
+def test_title_like_lines_after_a_lead_in_are_list_items_not_empty_headings():
+    from corpus.chunking import chunk_article
+    from corpus.clean import clean_plain_text
+    from corpus.models import Article
+
+    raw = ("Impact\nIn this post I will go over the following:\nWhy impact matters for ICs\nWhy focusing on impact is hard\n"
+           "How to maximize your impact\nLet us dive in.\nResults\nThe results were good.\n")
+    body, title = clean_plain_text(raw)
+    assert "- Why impact matters for ICs\n- Why focusing on impact is hard\n- How to maximize your impact" in body
+    assert "## Results" in body  # a title-like line with text under it stays a heading
+    chunks = chunk_article(Article("a.txt", title or "a", body))
+    assert any("Why focusing on impact is hard" in c.text for c in chunks)  # no words lost to empty sections
