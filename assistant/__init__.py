@@ -1,11 +1,24 @@
 """A conversational assistant over a collection of articles, with cited passages.
 
 Importing this package loads no model and touches no disk; ``Assistant.from_settings`` does.
+Errors: ``AssistantError`` and its children (``assistant.errors`` draws the hierarchy).
 """
 
 from assistant.core import Assistant
+from assistant.errors import ArticleError, AssistantError, CorpusError, EngineError, IndexStateError, QuestionError
 from assistant.models import Answer, Citation, Passage
 from assistant.settings import Settings
-from corpus.errors import AssistantError
 
-__all__ = ["Assistant", "Answer", "Citation", "Passage", "Settings", "AssistantError"]
+__all__ = [
+    "Assistant",
+    "Answer",
+    "Citation",
+    "Passage",
+    "Settings",
+    "AssistantError",
+    "CorpusError",
+    "ArticleError",
+    "IndexStateError",
+    "QuestionError",
+    "EngineError",
+]

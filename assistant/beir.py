@@ -28,7 +28,7 @@ from typing import Any
 from assistant.evaluation import read_jsonl
 from assistant.models import Passage
 from assistant.settings import Settings
-from corpus.errors import AssistantError
+from assistant.errors import AssistantError
 from corpus.models import Article
 
 __all__ = [
