@@ -6,11 +6,39 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-__all__ = ["html_to_article_parts"]
+__all__ = ["html_to_article_parts", "strip_heavy"]
 
 _DROP_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "iframe", "svg", "button", "template"]
 _DROP_HINT = re.compile(r"(^|[-_ ])(nav|navbar|menu|breadcrumb|share|sharing|social|related|footer|header|cookie|sidebar|subscribe|newsletter|advert|ads|comments?)([-_ ]|$)", re.I)
 _BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "blockquote", "pre"]
+
+
+_HEAVY = ("script", "style", "svg", "noscript", "template")
+_OPEN = re.compile(r"<(script|style|svg|noscript|template)\b|<!--", re.I)
+
+
+def strip_heavy(html: str) -> str:
+    """``html`` without its scripts, styles, SVG, templates and comments (dropped from the text
+    anyway; often most of a page's bytes). Linear in the length: each block is cut at the first
+    closing tag after it, and an unclosed one runs to the end, as in a browser. Pure."""
+    out: list[str] = []
+    lower = html.lower()
+    pos = 0
+    while True:
+        m = _OPEN.search(html, pos)
+        if m is None:
+            out.append(html[pos:])
+            break
+        out.append(html[pos : m.start()])
+        closing = "-->" if m.group(0) == "<!--" else f"</{m.group(1).lower()}"
+        end = lower.find(closing, m.end())
+        if end < 0:
+            break
+        close = lower.find(">", end) if closing != "-->" else end + 2
+        if close < 0:
+            break
+        pos = close + 1
+    return "".join(out)
 
 
 def _meta(soup: BeautifulSoup, *names: str) -> str | None:
@@ -27,7 +55,7 @@ def html_to_article_parts(html: str) -> tuple[str, dict[str, str | None]]:
     Metadata keys: ``title``, ``publisher``, ``date``, ``url``. The body is empty when the page
     has no main text (for example, only menus).
     """
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(strip_heavy(html), "html.parser")
     meta = {
         "title": _meta(soup, "og:title", "twitter:title"),
         "publisher": _meta(soup, "og:site_name", "publisher", "author"),

@@ -9,8 +9,6 @@ one-line warnings and goes on with the rest.
 from __future__ import annotations
 
 import codecs
-import io
-import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,11 +20,13 @@ from corpus.chunking import blocks
 from corpus.clean import clean_plain_text, normalize
 from corpus.errors import ArticleError, CorpusError
 from corpus.models import Article
+from corpus.bounded import read_html_parts, read_pdf_text
 
 __all__ = ["SUPPORTED_SUFFIXES", "CorpusLoad", "load_article", "load_corpus", "parse_markdown", "iter_article_files"]
 
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+INLINE_HTML_CHARS = 200_000  # larger pages are parsed in a child process under a time budget
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
 _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
@@ -92,26 +92,25 @@ def parse_markdown(text: str, name: str) -> tuple[str, dict[str, str | None]]:
 
 
 def _read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str | None]]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    log = logging.getLogger("pypdf")
-    level = log.level
-    log.setLevel(logging.CRITICAL)  # the one-line warning below says it; no pypdf chatter
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
-        info = reader.metadata or {}
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError, IndexError, RecursionError, ZeroDivisionError) as exc:
-        raise ArticleError(f"{name}: unreadable PDF ({exc.__class__.__name__}); skipped") from None
-    finally:
-        log.setLevel(level)
-    raw = "\n\n".join(pages)
+    text = read_pdf_text(data, name)  # in a child process, under time and inflated-size budgets
+    raw = "\n\n".join(text.pages)
     if not raw.strip():
         raise ArticleError(f"{name}: PDF has no extractable text (scanned?); skipped")
-    meta_title = _str_or_none(info.get("/Title")) if hasattr(info, "get") else None
-    body, title = clean_plain_text(raw, meta_title)
-    return body, {"title": title, "publisher": _str_or_none(info.get("/Author")) if hasattr(info, "get") else None}
+    body, title = clean_plain_text(raw, _str_or_none(text.title))
+    return body, {"title": title, "publisher": _str_or_none(text.author)}
+
+
+def _read_html(text: str, name: str) -> tuple[str, dict[str, str | None]]:
+    """A page's main text: a small page parsed here (well under a second), a larger one in a
+    child process under the time budget (``html.parser`` takes seconds per megabyte)."""
+    from corpus.html import html_to_article_parts
+
+    if len(text) <= INLINE_HTML_CHARS:
+        try:
+            return html_to_article_parts(normalize(text))
+        except RecursionError:
+            raise ArticleError(f"{name}: HTML page nested too deeply to read; skipped") from None
+    return read_html_parts(text, name)
 
 
 def article_from_bytes(data: bytes, source: str) -> Article:
@@ -131,9 +130,7 @@ def article_from_bytes(data: bytes, source: str) -> Article:
         if suffix in (".md", ".markdown"):
             body, meta = parse_markdown(text, source)
         elif suffix in (".html", ".htm"):
-            from corpus.html import html_to_article_parts
-
-            body, meta = html_to_article_parts(normalize(text))
+            body, meta = _read_html(text, source)
             if not body:
                 raise ArticleError(f"{source}: HTML page has no main text (only menus or scripts); skipped")
         else:
