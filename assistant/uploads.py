@@ -10,34 +10,48 @@ then indexed incrementally with ``Assistant.index``.
   textless files are refused with the loader's own message).
 - Nothing is overwritten: an article whose text is already in the collection is reported as
   such; a new text whose name is taken is saved under the next free name (``name-2.md``).
+- The duplicate check reads stored content hashes (``TextHashes``: the hash of each corpus
+  file's article text, kept beside the index and re-computed only for files whose size or
+  modification time changed), never a re-parse of the corpus; check and save happen under one
+  lock (a thread lock and an ``flock`` on a file), so concurrent uploads of one text save one.
 - The target resolves inside the corpus folder, and the write is atomic (a hidden temporary
   file, then a hard link that fails if the name exists), so the indexer never reads half a file.
 
 Refusals are ``UploadOutcome``s with a one-line message, never exceptions: one bad file does
-not stop the others, and the index stays as it was for refused files.
+not stop the others (even an unexpected parser failure becomes that file's verdict), and the
+index stays as it was for refused files.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import logging
 import os
 import re
 import secrets
+import threading
+import time
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from corpus.errors import ArticleError, AssistantError
-from corpus.loaders import SUPPORTED_SUFFIXES, article_from_bytes, load_corpus
+from corpus.loaders import SUPPORTED_SUFFIXES, article_from_bytes, iter_article_files, load_article
+from corpus.models import content_hash
 from index.indexer import IndexReport
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
 
-__all__ = ["UploadOutcome", "UploadReport", "safe_name", "read_upload", "save_article", "add_articles"]
+__all__ = ["UploadOutcome", "UploadReport", "TextHashes", "safe_name", "read_upload", "save_article", "add_articles"]
 
 Progress = Callable[[float, str], None]
+log = logging.getLogger(__name__)
+_SAVE_LOCK = threading.Lock()  # one save at a time in this process; flock orders processes
 
 _UNSAFE = re.compile(r"[^\w.-]+")
 _MAX_STEM = 100
@@ -112,6 +126,112 @@ def read_upload(path: str | os.PathLike[str], max_bytes: int) -> bytes:
     return data
 
 
+def text_hash(text: str) -> str:
+    """The duplicate key of an article: the hash of its text (metadata aside)."""
+    return content_hash(text.strip())
+
+
+@dataclass
+class _Known:
+    """Inside a ``TextHashes.session``: text hash -> source, and what this session added."""
+
+    by_hash: dict[str, str]
+    added: dict[str, str] = field(default_factory=dict)  # source -> hash
+
+    def source_of(self, digest: str) -> str | None:
+        return self.by_hash.get(digest)
+
+    def add(self, source: str, digest: str) -> None:
+        self.by_hash.setdefault(digest, source)
+        self.added[source] = digest
+
+
+@dataclass(frozen=True)
+class TextHashes:
+    """Stored text hashes of the articles in ``corpus_dir`` (a JSON file at ``path``:
+    ``source -> [size, mtime_ns, hash]``). A ``session`` holds the save lock, brings the file up
+    to date (parsing only new or changed files) and records what the session saved."""
+
+    corpus_dir: Path
+    path: Path
+    max_bytes: int
+    lock_timeout: float = 30.0
+
+    def _load(self) -> dict[str, list]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): v for k, v in data.items() if isinstance(v, list) and len(v) == 3} if isinstance(data, dict) else {}
+
+    def _refresh(self, entries: dict[str, list]) -> dict[str, list]:
+        root = Path(self.corpus_dir)
+        fresh: dict[str, list] = {}
+        for path in iter_article_files(root):
+            source = path.relative_to(root).as_posix()
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            old = entries.get(source)
+            if old and old[0] == st.st_size and old[1] == st.st_mtime_ns:
+                fresh[source] = old
+                continue
+            try:
+                digest = text_hash(load_article(path, root, self.max_bytes).text)
+            except Exception:  # noqa: BLE001 - an unusable corpus file holds no text to match
+                digest = ""
+            fresh[source] = [st.st_size, st.st_mtime_ns, digest]
+        return fresh
+
+    def _save(self, entries: dict[str, list]) -> None:
+        tmp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            tmp.write_text(json.dumps(entries), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # only a cache: the next session re-computes
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        deadline = time.monotonic() + self.lock_timeout
+        if not _SAVE_LOCK.acquire(timeout=self.lock_timeout):
+            raise ArticleError("another upload is still being saved; try again in a moment")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise ArticleError("another upload is still being saved; try again in a moment") from None
+                        time.sleep(0.05)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        finally:
+            _SAVE_LOCK.release()
+
+    @contextmanager
+    def session(self) -> Iterator[_Known]:
+        with self._locked():
+            entries = self._refresh(self._load())
+            known = _Known({e[2]: s for s, e in sorted(entries.items()) if e[2]})
+            try:
+                yield known
+            finally:
+                for source, digest in known.added.items():
+                    try:
+                        st = (Path(self.corpus_dir) / source).stat()
+                    except OSError:
+                        continue
+                    entries[source] = [st.st_size, st.st_mtime_ns, digest]
+                self._save(entries)
+
+
 def _candidates(name: str) -> Iterable[str]:
     stem, suffix = os.path.splitext(name)
     yield name
@@ -151,32 +271,39 @@ def _write_new(folder: Path, name: str, data: bytes) -> str:
 
 
 def save_article(
-    data: bytes, name: str, corpus_dir: str | os.PathLike[str], max_bytes: int, known_texts: dict[str, str] | None = None
+    data: bytes, name: str, corpus_dir: str | os.PathLike[str], max_bytes: int, hashes: TextHashes | None = None
 ) -> UploadOutcome:
     """Validate one uploaded file and save it into ``corpus_dir`` (see the module rules).
 
-    ``known_texts`` maps article text to source for what the corpus already holds; a match is
-    refused as a duplicate (and the new text is added to it).
+    With ``hashes``, a text the corpus already holds is refused as a duplicate; the check and
+    the write happen in one locked session. Never raises.
     """
     try:
         clean = safe_name(name)
         if len(data) > max_bytes:
             raise ArticleError(f"{_shown(name)}: {len(data):,} bytes is over the {max_bytes:,}-byte limit; refused")
-        article = article_from_bytes(data, clean)
-        key = article.text.strip()
-        if known_texts is not None and key in known_texts:
-            return UploadOutcome(name, f"{_shown(name)}: same text as {known_texts[key]}, already in the collection; not added")
+        article = article_from_bytes(data, clean)  # parsing (under its budgets) before taking the lock
         folder = Path(corpus_dir)
         if not folder.is_dir():
-            raise ArticleError(f"the corpus folder {folder} does not exist; nothing saved")
-        saved = _write_new(folder, clean, data)
+            raise ArticleError("the corpus folder does not exist; nothing saved")
+        digest = text_hash(article.text)
+        if hashes is None:
+            saved = _write_new(folder, clean, data)
+        else:
+            with hashes.session() as known:
+                same = known.source_of(digest)
+                if same is not None:
+                    return UploadOutcome(name, f"{_shown(name)}: same text as {_shown(same)}, already in the collection; not added")
+                saved = _write_new(folder, clean, data)
+                known.add(saved, digest)
     except ArticleError as exc:
-        message = str(exc).replace("; skipped", "; refused")
+        message = " ".join(str(exc).replace("; skipped", "; refused").split())
         return UploadOutcome(name, message)
     except OSError as exc:
         return UploadOutcome(name, f"{_shown(name)}: could not be saved ({exc.strerror or exc.__class__.__name__}); refused")
-    if known_texts is not None:
-        known_texts[key] = saved
+    except Exception:  # noqa: BLE001 - a bug in one file's handling is that file's verdict only
+        log.exception("processing an uploaded file failed")
+        return UploadOutcome(name, f"{_shown(name)}: could not be processed; refused")
     note = "" if saved == clean else f" ({clean} already exists with other text)"
     return UploadOutcome(name, f"{_shown(name)}: saved as {saved}{note}", saved_as=saved)
 
@@ -196,10 +323,9 @@ def add_articles(
     files = list(files)
     report = progress or (lambda fraction, text: None)
     report(0.0, f"Checking {len(files)} file{'s' if len(files) != 1 else ''}")
-    try:
-        known = {a.text.strip(): a.source for a in load_corpus(settings.corpus_dir, settings.max_file_bytes).articles}
-    except AssistantError as exc:
-        return UploadReport(tuple(UploadOutcome(str(n), f"{_shown(str(n))}: not saved") for n, _ in files), error=str(exc))
+    if not Path(settings.corpus_dir).is_dir():
+        return UploadReport(tuple(UploadOutcome(str(n), f"{_shown(str(n))}: not saved") for n, _ in files), error="the corpus folder does not exist")
+    hashes = TextHashes(Path(settings.corpus_dir), Path(settings.data_dir) / "upload-hashes.json", settings.max_file_bytes)
     outcomes = []
     for i, (name, content) in enumerate(files):
         report(0.1 * i / max(len(files), 1), f"Saving {_shown(name)}")
@@ -211,7 +337,10 @@ def add_articles(
             except ArticleError as exc:
                 outcomes.append(UploadOutcome(name, str(exc)))
                 continue
-        outcomes.append(save_article(data, name, settings.corpus_dir, settings.max_file_bytes, known))
+            except Exception:  # noqa: BLE001 - e.g. a source that is not a path: this file's verdict
+                outcomes.append(UploadOutcome(name, f"{_shown(str(name))}: could not be read; refused"))
+                continue
+        outcomes.append(save_article(data, name, settings.corpus_dir, settings.max_file_bytes, hashes))
     if not any(o.ok for o in outcomes):
         return UploadReport(tuple(outcomes))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.uploads import add_articles, read_upload, safe_name, save_article
+from assistant.uploads import TextHashes, add_articles, read_upload, safe_name, save_article
 from corpus.errors import ArticleError
 
 ARTICLE = b"---\ntitle: Zig in 2026\n---\n\n## Speed\n\nZap, a Zig web framework, serves three million websocket connections on one box.\n"
@@ -98,11 +98,13 @@ def test_save_article_with_taken_name_keeps_both_files(tmp_path):
 
 
 def test_save_article_with_known_text_is_not_added(tmp_path):
-    known: dict[str, str] = {}
-    first = save_article(ARTICLE, "zig.md", tmp_path, 10_000, known)
-    again = save_article(ARTICLE, "zig-copy.md", tmp_path, 10_000, known)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    hashes = TextHashes(corpus, tmp_path / "data" / "hashes.json", 10_000)
+    first = save_article(ARTICLE, "zig.md", corpus, 10_000, hashes)
+    again = save_article(ARTICLE, "zig-copy.md", corpus, 10_000, hashes)
     assert first.ok and not again.ok and "same text as zig.md" in again.message
-    assert files_in(tmp_path) == {"zig.md"}
+    assert files_in(corpus) == {"zig.md"}
 
 
 def test_save_article_through_symlinked_name_does_not_follow_it(tmp_path):
