@@ -52,6 +52,10 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                     height=560,
                     examples=[{"text": q} for q in examples] or None,
                     placeholder=_PLACEHOLDER,
+                    # our bubbles are HTML built from escaped text (ui.render): no Markdown or LaTeX
+                    # pass over them, so nothing a question, title or passage holds becomes markup
+                    render_markdown=False,
+                    latex_delimiters=[],
                     sanitize_html=True,
                     allow_tags=False,
                     feedback_options=None,

@@ -7,7 +7,6 @@ tests call them directly.
 
 from __future__ import annotations
 
-import html
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -71,7 +70,7 @@ class UploadView:
 
 
 def _user_message(text: str) -> Message:
-    return {"role": "user", "content": f'<div class="question">{html.escape(text)}</div>'}
+    return {"role": "user", "content": render.question_html(text)}
 
 
 def _assistant_message(markup: str) -> Message:
@@ -180,7 +179,13 @@ def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
     sources = {Path(source).name for source, _ in articles}
     if _SAMPLE_SOURCES <= sources:
         return list(SAMPLE_EXAMPLES)
-    return [f"What does “{title}” say?" for _, title in list(articles)[:4]]
+    return [f"What does “{_one_line(title, 120)}” say?" for _, title in list(articles)[:4]]
+
+
+def _one_line(text: str, limit: int) -> str:
+    """``text`` on one line (whitespace runs collapsed), cut at ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _file_name(item: Any) -> tuple[str, Any]:

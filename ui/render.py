@@ -1,9 +1,10 @@
 """What the chat window shows, as HTML strings. Pure functions of ``Answer``s and plain values.
 
 Every piece of article or user text goes through ``html.escape`` before it is placed in markup:
-an article cannot inject tags or scripts into the page. The markup is a single HTML block
-without blank lines, so the chat's Markdown renderer leaves it alone (article text that looks
-like Markdown is shown as written). The answers the assistant itself lays out — lists, tables and
+an article cannot inject tags or scripts into the page. The markup is a single line of HTML
+(line breaks become ``<br>``), and the chat renders it with Markdown and LaTeX off
+(``ui.app``), so article text or a question that looks like Markdown — ``![x](http://…)``,
+``## heading``, blank lines — is shown as written and fetches nothing. The answers the assistant itself lays out — lists, tables and
 summaries (``Answer.shape`` other than ``factoid``) — are turned into ``<ul>``/``<table>`` here
 (``structured_html``): only "- " bullets, "| a | b |" tables and ``**bold**``/``*italic*`` in its
 own wording, all on escaped text.
@@ -31,6 +32,7 @@ __all__ = [
     "quote_spans",
     "status_line",
     "upload_html",
+    "question_html",
     "structured_html",
     "SOURCES_EMPTY",
 ]
@@ -43,6 +45,11 @@ SOURCES_EMPTY = '<div class="sources-empty">Ask a question: the passages the ans
 def _text(text: str) -> str:
     """Escaped text with line breaks kept, on one line of markup."""
     return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def question_html(text: str) -> str:
+    """The person's own bubble: their words as text, line breaks kept, on one line of markup."""
+    return f'<div class="question">{_text(text)}</div>'
 
 
 def _with_links(text: str, valid: range) -> str:
