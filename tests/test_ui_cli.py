@@ -25,7 +25,7 @@ def test_check_bind_with_default_settings_says_local_only():
 
 
 def test_check_bind_with_network_host_and_auth_says_password_protected():
-    message = check_bind(Settings(host="0.0.0.0", port=8080, auth=("alice", "s3cret")))
+    message = check_bind(Settings(host="0.0.0.0", port=8080, auth=("alice", "s3cret-horse-battery")))
     assert "http://0.0.0.0:8080" in message and "password protected (user alice)" in message
     assert "s3cret" not in message
 

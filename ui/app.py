@@ -14,6 +14,7 @@ from typing import Any
 from corpus.errors import AssistantError
 from corpus.loaders import SUPPORTED_SUFFIXES
 from ui import handlers, render
+from ui.guard import check_credentials
 
 __all__ = ["build_app", "launch_options", "check_bind", "serve", "is_local"]
 
@@ -202,6 +203,12 @@ def launch_options(settings: Any = None) -> dict[str, Any]:
             auth=settings.auth,
             max_file_size=settings.max_file_bytes,
         )
+        if settings.auth:
+            from starlette.middleware import Middleware
+
+            from ui.guard import LoginThrottle
+
+            options["app_kwargs"] = {"middleware": [Middleware(LoginThrottle)]}
     return options
 
 
@@ -216,8 +223,10 @@ def is_local(host: str) -> bool:
 
 
 def check_bind(settings: Any) -> str:
-    """The start-up line saying who can reach the window; refuses a non-local bind without auth."""
+    """The start-up line saying who can reach the window; refuses a non-local bind without auth
+    and weak credentials anywhere (``ui.guard.check_credentials``)."""
     url = f"http://{settings.host}:{settings.port}"
+    check_credentials(settings.auth)
     if is_local(settings.host):
         lock = f", password protected (user {settings.auth[0]})" if settings.auth else ""
         return f"Chat window on {url} — this machine only{lock}. Ctrl-C to stop."
