@@ -103,7 +103,7 @@ def protected(tmp_path_factory):
     root = tmp_path_factory.mktemp("auth")
     corpus = root / "corpus"
     corpus.mkdir()
-    write_article(corpus, "go.md", "Go in 2026", "## Goroutines\n\nGoroutines are cheap threads for concurrent Go servers.")
+    write_article(corpus, "secret-plans.md", "Secret plans 2026", "## Goroutines\n\nGoroutines are cheap threads for concurrent Go servers.")
     settings = Settings(corpus_dir=corpus, data_dir=root / "data", host="127.0.0.1", port=free_port(), auth=GOOD)
     assistant = Assistant.from_settings(settings, embedder=FakeEmbedder())
     assistant.index()
@@ -123,3 +123,35 @@ def test_real_app_slows_repeated_wrong_logins_and_still_lets_the_right_one_in_la
         assert blocked.status_code == 429 and "Too many failed logins" in blocked.text  # not even checked
         time.sleep(1.2)
         assert http.post(protected + "/login", data={"username": "alice", "password": GOOD[1]}).status_code == 200
+
+
+def test_login_page_holds_no_article_names_or_api_schema(protected):
+    page = httpx.get(protected + "/").text
+    assert "auth_required" in page.replace(" ", "")
+    for leak in ("secret-plans", "Secret plans", "/chat", "named_endpoints\": {\"/"):
+        assert leak not in page, leak
+    assert httpx.get(protected + "/monitoring/summary").status_code in (401, 403)
+
+
+def test_login_in_chromium_still_works_and_then_shows_the_app(protected):
+    from pathlib import Path
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip(f"{chromium} is missing (`make browser`)")
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=args, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(protected + "/")
+            page.locator("input[type=password]").wait_for(timeout=30_000)
+            page.locator("input[type=text]").first.fill(GOOD[0])
+            page.locator("input[type=password]").fill(GOOD[1])
+            page.locator("input[type=password]").press("Enter")
+            page.locator("#question textarea").wait_for(timeout=30_000)
+            assert "1 article" in page.inner_text("#status")
+        finally:
+            browser.close()

@@ -106,3 +106,128 @@ def test_examples_from_titles_are_one_line():
 
     [example] = examples_for([("gecko.md", HOSTILE_TITLE + "x" * 300)])
     assert "\n" not in example and len(example) < 150 and example.startswith("What does “Gecko care ![pixel](")
+
+
+def connect(url: str):
+    from gradio_client import Client
+
+    return Client(url, verbose=False, analytics_enabled=False)
+
+
+def call_upload(url: str, files: list[dict]) -> str:
+    """``/upload`` through the REST API (gradio_client would rewrite names and paths); the result
+    HTML, or the error event's text."""
+    import json
+
+    import httpx
+
+    event = httpx.post(url + "gradio_api/call/upload", json={"data": [files]}).json()["event_id"]
+    stream = httpx.get(url + f"gradio_api/call/upload/{event}", timeout=120).text
+    if "event: complete" not in stream:
+        return stream
+    return json.loads(stream.split("event: complete\ndata:", 1)[1].strip().splitlines()[0])[0]
+
+
+def sent(url: str, name: str, content: bytes) -> dict:
+    import httpx
+
+    [path] = httpx.post(url + "gradio_api/upload", files=[("files", (name, content))]).json()
+    return {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
+
+def test_chat_filter_accepts_an_article_uploaded_after_start_and_refuses_unknown_ones_in_one_line(served, tmp_path):
+    from gradio_client import handle_file
+
+    client = connect(served.url)
+    path = tmp_path / "axolotl.md"
+    path.write_text("# Axolotl care\n\nAxolotls need cool water below 20 degrees and a sandy floor.\n", encoding="utf-8")
+    result, *_ = client.predict([handle_file(str(path))], api_name="/upload")
+    assert "saved as axolotl.md" in result
+    messages, sources, _ = client.predict("How cold should the water be?", ["axolotl.md"], api_name="/chat")
+    assert "axolotl.md" in sources and "20 degrees" in messages[-1]["content"][0]["text"]
+    with pytest.raises(Exception) as err:
+        client.predict("How cold should the water be?", ["nope.md"], api_name="/chat")
+    text = str(err.value)
+    assert "'nope.md' is not an indexed article" in text and "gecko.md" not in text and "\n" not in text
+
+
+def test_uploaded_temporaries_are_deleted_after_saving_or_refusing(served):
+    import httpx
+
+    good = sent(served.url, "newt.md", b"# Newts\n\nNewts are amphibians that return to ponds each spring to breed.\n")
+    bad = sent(served.url, "photo.md", b"\x00\x01binary")
+    assert Path(good["path"]).exists() and Path(bad["path"]).exists()
+    result = call_upload(served.url, [good, bad])
+    assert "saved as newt.md" in result and "photo.md: binary file" in result
+    for f in (good, bad):
+        assert not Path(f["path"]).exists()
+        assert httpx.get(served.url + "gradio_api/file=" + f["path"]).status_code in (403, 404)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", "file:///etc/passwd", "tests/conftest.py", "README.md"])
+def test_only_files_this_upload_received_are_sources_and_errors_show_no_paths(served, path):
+    before = sorted(p.name for p in served.corpus.iterdir())
+    result = call_upload(served.url, [{"path": path, "orig_name": "x.md", "meta": {"_type": "gradio.FileData"}}])
+    assert before == sorted(p.name for p in served.corpus.iterdir())
+    assert "saved as" not in result
+    assert str(Path.cwd()) not in result and "Traceback" not in result and "Error(" not in result
+    assert len(result) < 2_000
+
+
+def test_malformed_api_calls_get_no_exception_text(served):
+    import httpx
+
+    for data in ([None, None, None], ["q", 5, "x", [], []], [[{"path": 3}]]):
+        for api in ("chat", "upload"):
+            response = httpx.post(served.url + f"gradio_api/call/{api}", json={"data": data})
+            if response.status_code != 200:
+                assert "Traceback" not in response.text and str(Path.cwd()) not in response.text
+                continue
+            event = response.json()["event_id"]
+            stream = httpx.get(served.url + f"gradio_api/call/{api}/{event}", timeout=60).text
+            assert "Traceback" not in stream and str(Path.cwd()) not in stream and "Exception" not in stream
+
+
+def test_monitoring_is_off(served):
+    import httpx
+
+    for path in ("monitoring", "monitoring/summary", "gradio_api/monitoring/summary"):
+        response = httpx.get(served.url + path)
+        assert response.status_code in (403, 404) and "avg_duration" not in response.text
+
+
+def test_pdf_bomb_upload_is_refused_quickly_beside_a_good_file_while_the_server_answers(served):
+    import threading
+    import time
+
+    from test_hardening_loaders import pdf_bomb
+
+    files = [sent(served.url, "bomb.pdf", pdf_bomb()), sent(served.url, "frogs.md", b"# Frogs\n\nTree frogs climb with sticky toe pads.\n")]
+    done: dict[str, object] = {}
+
+    def upload() -> None:
+        start = time.monotonic()
+        done["result"] = call_upload(served.url, files)
+        done["seconds"] = time.monotonic() - start
+
+    worker = threading.Thread(target=upload)
+    worker.start()
+    client = connect(served.url)
+    answer = client.predict("What are goroutines?", api_name="/ask")  # answered meanwhile
+    assert answer["citations"]
+    worker.join(120)
+    result = str(done["result"])
+    assert "✗ bomb.pdf: PDF" in result and "saved as frogs.md" in result
+    assert done["seconds"] < 30  # the refusal itself is bounded by the 4 s budget; indexing frogs.md follows
+
+
+def test_three_concurrent_duplicate_uploads_through_the_app_save_one(served):
+    from concurrent.futures import ThreadPoolExecutor
+
+    text = b"# Skinks\n\nBlue-tongued skinks eat snails, greens and the odd berry.\n"
+    batches = [[sent(served.url, f"skink-{i}.md", text)] for i in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda files: call_upload(served.url, files), batches))
+    assert sum("saved as" in r for r in results) == 1
+    assert sum("already in the collection" in r for r in results) == 2
+    assert len([p for p in served.corpus.iterdir() if p.name.startswith("skink")]) == 1

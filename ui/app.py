@@ -77,7 +77,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                 gr.HTML('<div class="panel-title">Sources</div>')
                 sources = gr.HTML(render.SOURCES_EMPTY, label="Sources", elem_id="sources")
                 with gr.Accordion("Limit to articles", open=False):
-                    selected = gr.Dropdown(
+                    selected = _article_filter(gr, assistant)(
                         choices=choices,
                         value=[],
                         multiselect=True,
@@ -130,7 +130,10 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         show_sources_of.__annotations__ = {"earlier": list, "evt": gr.SelectData}
 
         def add_files(files: list[str] | None, progress=gr.Progress()):
-            view = handlers.upload(assistant, files, progress=lambda fraction, text: progress(fraction, desc=text))
+            try:
+                view = handlers.upload(assistant, files, progress=lambda fraction, text: progress(fraction, desc=text))
+            finally:
+                _discard_uploads(files)  # refused or saved, the temporary copy goes
             return view.result, view.status, gr.Dropdown(choices=view.choices), None
 
         def refresh():
@@ -165,18 +168,83 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
 def _article_files(gr: Any) -> Any:
     """``gr.File`` that hands the callback ``(name as sent, path)`` pairs, not bare paths, so the
     upload rules judge the name the client gave (``../../x.md`` is refused, not flattened) and
-    each file gets its own verdict instead of one error for the whole batch."""
+    each file gets its own verdict instead of one error for the whole batch. Only a regular
+    file inside Gradio's upload folder (what ``/upload`` received) is a source; any other path a
+    client names comes through as ``(name, None)`` and is refused by the handler."""
+    from gradio.utils import get_upload_folder
 
     class ArticleFiles(gr.File):
         is_template = True  # drawn by the frontend as a plain gr.File
 
-        def preprocess(self, payload: Any) -> list[tuple[str, str]] | None:
+        def preprocess(self, payload: Any) -> list[tuple[str, str | None]] | None:
             if payload is None:
                 return None
             items = list(payload) if isinstance(payload, gr.data_classes.ListFiles) else [payload]
-            return [(f.orig_name or Path(f.path).name, f.path) for f in items]
+            root = Path(get_upload_folder()).resolve()
+            return [(f.orig_name or Path(str(f.path)).name, _received(str(f.path), root)) for f in items]
 
     return ArticleFiles
+
+
+def _received(path: str, root: Path) -> str | None:
+    """``path`` when it is a regular file (not a link) inside the upload folder ``root``."""
+    try:
+        candidate = Path(path)
+        if candidate.is_symlink() or not candidate.is_file():
+            return None
+        return path if candidate.resolve().is_relative_to(root) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _discard_uploads(files: Any) -> None:
+    """Delete the upload folder's copies of ``files`` (``(name, path)`` pairs) and their
+    now-empty per-upload folders, so nothing uploaded can be fetched by path afterwards."""
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    for item in files or []:
+        path = item[1] if isinstance(item, (tuple, list)) else item
+        if not path or _received(str(path), root) is None:
+            continue
+        target = Path(str(path))
+        try:
+            target.unlink()
+            if target.parent.resolve() != root:
+                target.parent.rmdir()  # only when empty
+        except OSError:
+            pass
+
+
+def _article_filter(gr: Any, assistant: Any) -> Any:
+    """``gr.Dropdown`` whose values are checked against the articles indexed now (Gradio checks
+    them against the choices it was built with, so an article uploaded later was refused over
+    the API). An unknown value is refused with one line that lists nothing."""
+
+    class ArticleFilter(gr.Dropdown):
+        is_template = True  # drawn by the frontend as a plain gr.Dropdown
+
+        def preprocess(self, payload: Any) -> Any:
+            if payload is None:
+                return None
+            values = payload if isinstance(payload, list) else [payload]
+            known = {source for _, source in handlers.article_choices(assistant)}
+            for value in values:
+                if not isinstance(value, str) or value not in known:
+                    raise gr.Error(f"{render.one_line(str(value), 80)!r} is not an indexed article", print_exception=False)
+            return list(values) if self.multiselect else values[0]
+
+        def api_info(self) -> dict[str, Any]:
+            # the articles change while the app runs: no frozen enum of names in the schema
+            return {"type": "array", "items": {"type": "string"}, "description": "article file names; none = all"}
+
+        def example_payload(self) -> Any:
+            return []
+
+        def example_value(self) -> Any:
+            return []
+
+    return ArticleFilter
 
 
 def launch_options(settings: Any = None) -> dict[str, Any]:
@@ -192,7 +260,10 @@ def launch_options(settings: Any = None) -> dict[str, Any]:
             font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"],
         ),
         "ssr_mode": False,
-        "show_error": True,
+        # errors reach the client as one line only when raised on purpose (gr.Error); anything
+        # else (a malformed call, Gradio's own path checks) shows no exception text or path
+        "show_error": False,
+        "enable_monitoring": False,
         "footer_links": ["api"],
         "run_history": False,
     }
@@ -206,9 +277,9 @@ def launch_options(settings: Any = None) -> dict[str, Any]:
         if settings.auth:
             from starlette.middleware import Middleware
 
-            from ui.guard import LoginThrottle
+            from ui.guard import LoginPageFilter, LoginThrottle
 
-            options["app_kwargs"] = {"middleware": [Middleware(LoginThrottle)]}
+            options["app_kwargs"] = {"middleware": [Middleware(LoginThrottle), Middleware(LoginPageFilter)]}
     return options
 
 

@@ -8,11 +8,15 @@
   (1 s, doubling up to ``max_delay``) and is answered 429 without checking the password until
   then; a successful login clears the count. Memory is bounded: at most ``max_clients``
   addresses are remembered, the least recently seen forgotten first.
+- ``LoginPageFilter`` is an ASGI middleware that empties ``window.gradio_api_info`` on the page a
+  client without a login gets (Gradio 6 embeds the full API schema in it, endpoints and every
+  choice of the article filter); the page after login is left alone.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -22,7 +26,7 @@ from typing import Any
 
 from corpus.errors import AssistantError
 
-__all__ = ["MIN_PASSWORD_CHARS", "check_credentials", "LoginThrottle", "delay_after"]
+__all__ = ["MIN_PASSWORD_CHARS", "check_credentials", "LoginThrottle", "LoginPageFilter", "delay_after", "strip_api_info"]
 
 MIN_PASSWORD_CHARS = 12
 
@@ -127,3 +131,63 @@ class LoginThrottle:
         code = status[0] if status else 0
         if code == 200 or code in (400, 401, 403):  # a redirect (no auth configured) counts as neither
             self._outcome(client, code == 200)
+
+
+_API_INFO = re.compile(rb"<script>window\.gradio_api_info = .*?;</script>", re.S)
+_EMPTY_API_INFO = b'<script>window.gradio_api_info = {"named_endpoints": {}, "unnamed_endpoints": {}};</script>'
+
+
+def strip_api_info(page: bytes) -> bytes:
+    """A login page (Gradio's config says ``auth_required``) without its API schema. Pure."""
+    if b'"auth_required":true' not in page.replace(b" ", b""):
+        return page
+    return _API_INFO.sub(lambda m: _EMPTY_API_INFO, page)
+
+
+class LoginPageFilter:
+    """ASGI middleware: HTML pages for clients without a login lose the API schema."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_page: int = 4 * 1024 * 1024) -> None:
+        self.app = app
+        self.max_page = max_page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http" or scope.get("method") not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+        passing = [False]
+
+        async def hold(message: MutableMapping[str, Any]) -> None:
+            if passing[0]:
+                await send(message)
+                return
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if not headers.get(b"content-type", b"").startswith(b"text/html"):
+                    passing[0] = True
+                    await send(message)
+                    return
+                start.update(message)
+                return
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body") and sum(map(len, chunks)) <= self.max_page:
+                    return
+                body = b"".join(chunks)
+                if not message.get("more_body"):
+                    body = strip_api_info(body)
+                headers = [(k, v) for k, v in start.get("headers") or [] if k.lower() != b"content-length"]
+                headers.append((b"content-length", str(len(body)).encode()))
+                passing[0] = True
+                if message.get("more_body"):  # too large to be a login page: pass it on unchanged
+                    headers = [h for h in headers if h[0] != b"content-length"] + [
+                        h for h in (start.get("headers") or []) if h[0].lower() == b"content-length"
+                    ]
+                await send({**start, "headers": headers})
+                await send({"type": "http.response.body", "body": body, "more_body": bool(message.get("more_body"))})
+                return
+            await send(message)
+
+        await self.app(scope, receive, hold)

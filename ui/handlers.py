@@ -179,41 +179,52 @@ def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
     sources = {Path(source).name for source, _ in articles}
     if _SAMPLE_SOURCES <= sources:
         return list(SAMPLE_EXAMPLES)
-    return [f"What does “{_one_line(title, 120)}” say?" for _, title in list(articles)[:4]]
-
-
-def _one_line(text: str, limit: int) -> str:
-    """``text`` on one line (whitespace runs collapsed), cut at ``limit`` characters."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return [f"What does “{render.one_line(title, 120)}” say?" for _, title in list(articles)[:4]]
 
 
 def _file_name(item: Any) -> tuple[str, Any]:
-    """``(name, path)`` of an uploaded file: given as such, or a bare path (its base name)."""
+    """``(name, path)`` of an uploaded file: given as such, or a bare path (its base name).
+    The path is None for a source the upload did not receive (``ui.app`` decides)."""
     if isinstance(item, (tuple, list)):
         name, path = item
-        return str(name), os.fspath(path)
+        return str(name), (os.fspath(path) if path is not None else None)
     path = os.fspath(item)
     return Path(path).name, path
+
+
+NOT_RECEIVED = "not a file received by this upload; refused"
 
 
 def upload(
     assistant: Any, files: Sequence[Any] | None, progress: Callable[[float, str], None] | None = None
 ) -> UploadView:
     """Save and index uploaded files (paths, or ``(name, path)`` pairs); the per-file outcome,
-    the new status and the filter choices."""
-    items = [_file_name(f) for f in (files or []) if f]
+    the new status and the filter choices. Never raises: every file gets a one-line verdict."""
+    try:
+        items = [_file_name(f) for f in (files or []) if f]
+    except (TypeError, ValueError):
+        return UploadView(render.upload_html([], "The upload could not be read; nothing saved."), status_html(assistant), article_choices(assistant))
     if not items:
         return UploadView(render.upload_html([], "No files chosen."), status_html(assistant), article_choices(assistant))
-    try:
-        report = add_articles(assistant, items, progress=progress)
-    except Exception:
-        log.exception("adding %d uploaded files failed", len(items))
-        return UploadView(render.upload_html([], UNEXPECTED), status_html(assistant), article_choices(assistant))
-    lines = [(o.ok, o.message) for o in report.outcomes]
-    if report.error:
+    usable = [(name, path) for name, path in items if path is not None]
+    report = None
+    if usable:
+        try:
+            report = add_articles(assistant, usable, progress=progress)
+        except Exception:
+            log.exception("adding %d uploaded files failed", len(usable))
+            return UploadView(render.upload_html([], UNEXPECTED), status_html(assistant), article_choices(assistant))
+    outcomes = iter(report.outcomes if report else ())
+    lines: list[tuple[bool, str]] = []
+    for name, path in items:  # in the order sent; add_articles kept the order of the usable ones
+        if path is None:
+            lines.append((False, f"{render.one_line(name, 80)}: {NOT_RECEIVED}"))
+        else:
+            outcome = next(outcomes)
+            lines.append((outcome.ok, outcome.message))
+    if report is not None and report.error:
         summary = report.error
-    elif report.index is not None:
+    elif report is not None and report.index is not None:
         summary = report.index.summary()
     else:
         summary = "Nothing new to index."

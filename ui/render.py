@@ -33,6 +33,7 @@ __all__ = [
     "status_line",
     "upload_html",
     "question_html",
+    "one_line",
     "structured_html",
     "SOURCES_EMPTY",
 ]
@@ -45,6 +46,12 @@ SOURCES_EMPTY = '<div class="sources-empty">Ask a question: the passages the ans
 def _text(text: str) -> str:
     """Escaped text with line breaks kept, on one line of markup."""
     return "<br>".join(html.escape(line) for line in text.split("\n"))
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    """``text`` on one line (whitespace runs collapsed), cut at ``limit`` characters. Pure."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def question_html(text: str) -> str:
