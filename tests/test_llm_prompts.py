@@ -22,7 +22,8 @@ def _p(text: str, title: str = "T") -> Passage:
 def test_fence_passages_numbers_each_passage_from_one():
     fenced = fence_passages([_p("Alpha."), _p("Beta.")])
     assert fenced.startswith('<passage n="1" title="T" section="S">\nAlpha.\n</passage>')
-    assert '<passage n="2"' in fenced and fenced.count("</passage>") == 2
+    assert '<passage n="2" section="S">\nBeta.' in fenced and fenced.count("</passage>") == 2  # same title: said once
+    assert '<passage n="2" title="U"' in fence_passages([_p("Alpha."), _p("Beta.", title="U")])
 
 
 def test_sanitize_passage_text_removes_fake_citations_and_fence_tags():

@@ -39,7 +39,7 @@ from assistant.citations import CITATION, attach_citation
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import _ARTICLE_MARKER, NOT_COVERED, ExtractiveEngine
 from assistant.llm.backends import ChatModel
-from assistant.llm.excerpts import EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
+from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_messages, parse_condensed
 from assistant.llm.verify import Verified, Verifier, split_answer_sentences
 from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck
@@ -91,11 +91,8 @@ class LLMEngine:
         # what the model reads (step 2): excerpts around the evidence, or (lean=False) the best
         # max_passages passages whole, as before
         self.lean = lean
-        # budgets: the share of STICI-train answers whose reference is half in excerpts + the
-        # extractive answer (no LLM): whole 3 passages 28/40 (~1,600 chars); 800 chars 23-24/40;
-        # 1,000-1,200 chars 25-26/40; lists from up to 5 passages 9/16 at 1,600. Dev set 22/22 from 800.
-        self.evidence = evidence or EvidenceBudget(chars=1000, neighbours=1, ratio=0.5, passages=max_passages)
-        self.list_evidence = list_evidence or EvidenceBudget(chars=1500, neighbours=1, ratio=0.5, passages=max(max_passages, 5))
+        self.evidence = evidence or EvidenceBudget(passages=max_passages)
+        self.list_evidence = list_evidence or replace(LIST_BUDGET, passages=max(max_passages, LIST_BUDGET.passages))
 
     # -- follow-ups ---------------------------------------------------------------------------
     def condense(self, question: str, history: History) -> str:

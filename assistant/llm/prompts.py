@@ -58,17 +58,22 @@ def sanitize_passage_text(text: str) -> str:
 
 
 def _attr(value: str) -> str:
-    return _ATTR_UNSAFE.sub(" ", value).strip()[:120]
+    return _ATTR_UNSAFE.sub(" ", value).strip()[:80]
 
 
 def fence_passages(passages: Sequence[Passage | Excerpt]) -> str:
     """Passages (or excerpts of them) numbered from 1, each between ``<passage n=…>`` and
-    ``</passage>``."""
+    ``</passage>``; the title only where it changes (excerpts of one article share it: fewer
+    tokens to evaluate before the first one is generated)."""
     blocks = []
+    previous = None
     for n, item in enumerate(passages, start=1):
         p, text = (item.passage, item.text) if isinstance(item, Excerpt) else (item, item.text)
-        attrs = f'n="{n}" title="{_attr(p.title)}"'
-        if p.section:
+        attrs = f'n="{n}"'
+        if p.title != previous:
+            attrs += f' title="{_attr(p.title)}"'
+            previous = p.title
+        if p.section and p.section != p.title:
             attrs += f' section="{_attr(p.section)}"'
         blocks.append(f"<passage {attrs}>\n{sanitize_passage_text(text)}\n</passage>")
     return "\n\n".join(blocks)
@@ -81,9 +86,9 @@ def answer_messages(question: str, passages: Sequence[Passage | Excerpt], list_a
     how = (
         f"List every item the passages give, one line each, like \"- item [n]\" with n from 1 to {k}."
         if list_answer
-        else f"Answer in one to three short sentences, each ending with its passage number, [1] to [{k}]."
+        else "Answer in one to three short sentences, each ending with its passage number [n]."
     )
-    user = f"Passages ({k}):\n\n{fence_passages(passages)}\n\nQuestion: {question.strip()}\n\n{how}"
+    user = f"{fence_passages(passages)}\n\nQuestion: {question.strip()}\n\n{how}"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]
 
 
