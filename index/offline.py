@@ -13,6 +13,7 @@ OFFLINE_ENV = {
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "ANONYMIZED_TELEMETRY": "False",
+    "ORT_DISABLE_TELEMETRY": "1",  # onnxruntime (also under chromadb): read at import, see index/onnx_embedding.py
     "TOKENIZERS_PARALLELISM": "false",
 }
 

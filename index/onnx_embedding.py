@@ -7,6 +7,12 @@ from fp32). The result is cached in ``cache_dir`` under a digest of the model's 
 atomically. Inference uses the model's own ``tokenizer.json`` (``tokenizers``), mean pooling
 over the attention mask and L2 normalisation — what sentence-transformers does — so vectors
 stay within cosine ≈ 0.99 of the torch model's. Reading needs neither torch nor transformers.
+
+onnxruntime (1.29+) records telemetry events ("ProcessInfo": device id, OS, CPU, interpreter
+path) in ``~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db`` as it creates its
+environment, which happens at import — before ``disable_telemetry_events()`` can run. So every
+import here goes through ``import_onnxruntime``: ``ORT_DISABLE_TELEMETRY=1`` first (the variable
+1.32 reads; ``ORT_TELEMETRY_DISABLED`` still logs ProcessInfo), then the API switch as well.
 """
 
 from __future__ import annotations
@@ -22,9 +28,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OnnxEmbeddings", "build_onnx_model", "onnx_model_path", "ONNX_MODEL_ID", "PRECISIONS"]
+__all__ = ["OnnxEmbeddings", "build_onnx_model", "onnx_model_path", "import_onnxruntime", "ONNX_MODEL_ID", "PRECISIONS"]
 
 ONNX_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+TELEMETRY_OFF_ENV = {"ORT_DISABLE_TELEMETRY": "1"}
+
+
+def import_onnxruntime() -> Any:
+    """``onnxruntime`` with its telemetry off (see the module docstring)."""
+    os.environ.update(TELEMETRY_OFF_ENV)
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
 _FILES = ("config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json")
 
 
@@ -72,6 +88,7 @@ def _build(model_dir: Path, target_dir: Path) -> None:
     from index.offline import ensure_offline
 
     ensure_offline()
+    import_onnxruntime()
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
@@ -131,11 +148,11 @@ class OnnxEmbeddings:
 
     def __init__(self, onnx_path: str | os.PathLike[str], model_dir: str | os.PathLike[str] | None = None,
                  batch_size: int = 32, max_tokens: int = 256, threads: int | None = None, model_id: str | None = None):
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from index.embedding import packaged_model_path
 
+        ort = import_onnxruntime()
         model_dir = Path(model_dir or packaged_model_path())
         self.batch_size = batch_size
         if model_id:
