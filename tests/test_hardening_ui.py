@@ -231,3 +231,29 @@ def test_three_concurrent_duplicate_uploads_through_the_app_save_one(served):
     assert sum("saved as" in r for r in results) == 1
     assert sum("already in the collection" in r for r in results) == 2
     assert len([p for p in served.corpus.iterdir() if p.name.startswith("skink")]) == 1
+
+
+def test_errors_for_people_are_one_line_without_folder_paths():
+    from ui.handlers import public_message
+
+    assert public_message("another indexing run holds /srv/app/data/index.lock; wait") == "another indexing run holds index.lock; wait"
+    assert public_message("bad\n\nthing at /etc/passwd") == "bad thing at passwd"
+    assert public_message("the index cannot be read; run `assistant index --rebuild`") == "the index cannot be read; run `assistant index --rebuild`"
+
+
+def test_upload_while_another_run_holds_the_index_lock_reports_it_without_the_path(served, monkeypatch):
+    from corpus.errors import IndexStateError
+    from ui import handlers
+
+    def locked(*args, **kwargs):
+        raise IndexStateError(f"another indexing run holds {served.root}/data/index.lock; wait for it to finish")
+
+    monkeypatch.setattr(served.assistant, "index", locked)
+    view = handlers.upload(served.assistant, [("lock-test.md", _tmp_article(served.root, b"# Lizards\n\nMonitor lizards are fast hunters.\n"))])
+    assert "not indexed yet" in view.result and str(served.root) not in view.result and "index.lock" in view.result
+
+
+def _tmp_article(root: Path, data: bytes) -> str:
+    path = root / "lock-test.md"
+    path.write_bytes(data)
+    return str(path)

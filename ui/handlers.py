@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ __all__ = [
     "status_html",
     "examples_for",
     "upload",
+    "public_message",
 ]
 
 Message = dict[str, Any]
@@ -114,7 +116,7 @@ def respond(
         else:
             raise AssistantError("the answer stream ended without an answer")
     except AssistantError as exc:
-        yield view(render.error_html(f"Sorry — {exc}"), done=True)
+        yield view(render.error_html(f"Sorry — {public_message(exc)}"), done=True)
         return
     except Exception:  # a bug must not leave the chat hanging: say so, keep the details in the log
         log.exception("answering %r failed", question[:200])
@@ -171,7 +173,7 @@ def status_html(assistant: Any) -> str:
     try:
         return render.status_line(assistant.status())
     except AssistantError as exc:
-        return render.status_line(None, error=str(exc))
+        return render.status_line(None, error=public_message(exc))
 
 
 def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
@@ -180,6 +182,16 @@ def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
     if _SAMPLE_SOURCES <= sources:
         return list(SAMPLE_EXAMPLES)
     return [f"What does “{render.one_line(title, 120)}” say?" for _, title in list(articles)[:4]]
+
+
+_PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][^\s\\/'"]+)+[\\/]([^\s\\/'"]*)""")
+
+
+def public_message(error: Any) -> str:
+    """An error for the person (or an API client): one line, and folder paths cut to their last
+    part, so the server's layout (data folder, working directory) is not shown. Pure."""
+    text = _PATH.sub(lambda m: m.group(1) or "…", str(error))
+    return render.one_line(text, 300)
 
 
 def _file_name(item: Any) -> tuple[str, Any]:
@@ -223,7 +235,7 @@ def upload(
             outcome = next(outcomes)
             lines.append((outcome.ok, outcome.message))
     if report is not None and report.error:
-        summary = report.error
+        summary = public_message(report.error)
     elif report is not None and report.index is not None:
         summary = report.index.summary()
     else:
