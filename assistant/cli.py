@@ -110,7 +110,7 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool) -> 
     except IndexStateError:
         if not rebuild or settings.chroma_url:
             raise
-        from index.store import discard_local_index
+        from index.client import discard_local_index
 
         discard_local_index(settings.chroma_path, settings.lock_path)  # unreadable: start afresh
         assistant = _assistant(settings)

@@ -70,10 +70,8 @@ class Assistant:
         """
         from dataclasses import replace
 
-        from filelock import FileLock, Timeout
-
         from corpus.loaders import load_corpus
-        from index.store import WriterLease
+        from index.locking import writer_guard
 
         s = self.settings
         s.data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,16 +80,8 @@ class Assistant:
             articles, warnings = loaded.articles, loaded.warnings
         else:
             warnings = ()
-        try:
-            with FileLock(str(s.lock_path), timeout=lock_timeout):
-                lease = WriterLease(self._c.store).acquire(wait=lock_timeout) if s.chroma_url else None
-                try:
-                    report = self._c.indexer.sync(list(articles), rebuild=rebuild, progress=progress, lease=lease)
-                finally:
-                    if lease is not None:
-                        lease.release()
-        except Timeout:
-            raise IndexStateError(f"another indexing run holds {s.lock_path}; wait for it to finish") from None
+        with writer_guard(s.lock_path, self._c.store if s.chroma_url else None, lock_timeout) as lease:
+            report = self._c.indexer.sync(list(articles), rebuild=rebuild, progress=progress, lease=lease)
         self._write_status(report)
         return replace(report, warnings=tuple(warnings))
 

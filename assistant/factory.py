@@ -23,7 +23,8 @@ from index.embedding import (
 from corpus.models import Chunk
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
-from index.store import ChromaStore, make_client
+from index.client import make_client
+from index.store import ChromaStore
 
 __all__ = ["Components", "build_components", "build_embedder", "build_query_embedder"]
 

@@ -33,8 +33,10 @@ from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
 from index.knowledge import extract, headings, knowledge_signature, to_records
+from index.locking import WriterLease
 from index.memory import release_free_memory
-from index.store import ChromaStore, StoredArticle, WriterLease
+from index.records import StoredArticle
+from index.store import ChromaStore
 
 __all__ = ["CHECKPOINTS", "IndexCheck", "IndexPlan", "IndexReport", "Indexer", "open_keyword", "plan"]
 

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from assistant.core import Assistant
 from assistant.settings import Settings
 from corpus.errors import IndexStateError
-from index.store import make_client
+from index.client import make_client
 
 from conftest import FakeEmbedder, free_port, serve_process, write_article
 
@@ -312,7 +312,7 @@ def test_server_writer_whose_expired_lease_was_taken_over_cannot_commit(server_s
 def test_server_lease_race_writer_whose_write_was_overwritten_backs_off(server_settings):
     """Two writers read the lease free; B's write lands during A's settle pause: A re-reads,
     sees B and refuses instead of going on with B."""
-    from index.store import WriterLease
+    from index.locking import WriterLease
 
     store = _machine(server_settings, "a")._c.store
     a = WriterLease(store, owner="host-a:1:aaaa", settle=1.0)

@@ -12,7 +12,8 @@ from assistant.core import Assistant
 from assistant.settings import Settings
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
-from index.store import ChromaStore, make_client
+from index.client import make_client
+from index.store import ChromaStore
 
 from conftest import FakeEmbedder, write_article
 

@@ -9,11 +9,12 @@ import weakref
 from pathlib import Path
 
 import index.indexer as indexer_module
-import index.store as store_module
+import index.records as records_module
 from corpus.models import Article
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
-from index.store import ChromaStore, make_client
+from index.client import make_client
+from index.store import ChromaStore
 
 from conftest import FakeEmbedder
 
@@ -119,7 +120,7 @@ def test_sync_after_embedding_holds_no_chunk_of_the_new_articles(tmp_path, monke
 
 
 def test_sync_with_unchanged_articles_copies_them_page_by_page(tmp_path, monkeypatch):
-    monkeypatch.setattr(store_module, "_PAGE", 3)  # the old generation spans many pages
+    monkeypatch.setattr(records_module, "PAGE", 3)  # the old generation spans many pages
     limits: list[int] = []
     real_pages = ChromaStore._pages_with_vectors
 

@@ -263,7 +263,7 @@ def _damage_chroma_folder_deleted(settings: Settings) -> None:
 
 
 def _manifest_client(settings: Settings):
-    from index.store import make_client
+    from index.client import make_client
 
     return make_client(path=str(settings.chroma_path))
 
@@ -402,7 +402,7 @@ def test_index_cli_killed_mid_embedding_with_real_model_keeps_old_index(tmp_path
     holds some but not all chunks; the committed index stays whole and the next run cleans up."""
     import shutil
 
-    from index.store import make_client
+    from index.client import make_client
 
     corpus = tmp_path / "corpus"
     shutil.copytree(REPO / "corpus" / "articles", corpus)
