@@ -20,12 +20,12 @@ from corpus.errors import IndexStateError
 from index.client import REBUILD, first_line, unreadable
 from index.locking import lease_live
 
-__all__ = ["Generations", "manifest_entry", "moved_error"]
+__all__ = ["Generations", "manifest_entry", "missing", "moved_error"]
 
 COSINE = {"hnsw": {"space": "cosine"}}
 
 
-def _missing() -> tuple[type[BaseException], ...]:
+def missing() -> tuple[type[BaseException], ...]:
     """What Chroma raises for a collection that is not there (``ValueError`` before 0.6)."""
     from chromadb.errors import NotFoundError
 
@@ -47,14 +47,20 @@ class Generations:
     def lease_name(self) -> str:
         return f"{self.name}.lock"
 
-    # -- the two records (collection metadata, one atomic write each) ---------------------------
-    def _read_record(self, collection: str, what: str) -> dict[str, Any] | None:
+    def get(self, collection: str, what: str = "the index") -> Any | None:
+        """The collection named ``collection``, or None when there is none; a failing server
+        raises ``IndexStateError`` (``what`` cannot be read)."""
         try:
-            return dict(self.client.get_collection(name=collection).metadata or {})
-        except _missing():
+            return self.client.get_collection(name=collection)
+        except missing():
             return None
         except Exception as exc:
             raise IndexStateError(f"{what} cannot be read ({exc.__class__.__name__}: {first_line(exc)})") from None
+
+    # -- the two records (collection metadata, one atomic write each) ---------------------------
+    def _read_record(self, collection: str, what: str) -> dict[str, Any] | None:
+        coll = self.get(collection, what)
+        return None if coll is None else dict(coll.metadata or {})
 
     def _write_record(self, collection: str, meta: dict[str, Any], what: str) -> None:
         try:
@@ -132,7 +138,7 @@ class Generations:
         failing server raises ``IndexStateError``."""
         try:
             self.client.delete_collection(name)
-        except _missing():
+        except missing():
             return False
         except Exception as exc:
             raise IndexStateError(f"the collection {name!r} cannot be deleted ({exc.__class__.__name__}: {first_line(exc)})") from None

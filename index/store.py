@@ -82,12 +82,9 @@ class ChromaStore:
             self._collection, self._generation, self._stored_dimension = coll, 0, None
             return
         name = str(manifest.get("collection", ""))
-        try:
-            coll = self.client.get_collection(name=name)
-        except Exception:
-            raise IndexStateError(
-                f"the index manifest names the collection {name!r}, which is missing (half-deleted data folder?); {REBUILD}"
-            ) from None
+        coll = self.generations.get(name)
+        if coll is None:
+            raise IndexStateError(f"the index manifest names the collection {name!r}, which is missing (half-deleted data folder?); {REBUILD}")
         self._check_model({**(coll.metadata or {}), **manifest})
         expected = manifest.get("chunks")
         actual = self._safe(coll.count)
@@ -95,11 +92,8 @@ class ChromaStore:
             raise IndexStateError(f"the index manifest lists {expected} chunks but the collection {name!r} holds {actual}; {REBUILD}")
         self._collection, self._generation = coll, int(manifest.get("generation", 0))
         self._stored_dimension = int(manifest["dimension"]) if manifest.get("dimension") else None
-        if manifest.get("knowledge"):
-            try:
-                self._knowledge = self.client.get_collection(name=str(manifest["knowledge"]))
-            except Exception:  # noqa: BLE001 - knowledge is derived: without it, collection questions fall back
-                self._knowledge = None
+        if manifest.get("knowledge"):  # derived: without it, collection questions fall back
+            self._knowledge = self.generations.get(str(manifest["knowledge"]))
 
     def _check_model(self, meta: dict[str, Any]) -> None:
         stored = meta.get("model")
