@@ -12,7 +12,7 @@ from assistant.collection_text import MARKER, mention_pattern, sentences
 from assistant.citations import attach_citation
 from assistant.models import Answer
 from assistant.shapes import Shape
-from index.knowledge import Mention, name_key
+from index.named_things import Mention, name_key
 
 __all__ = ["articles_naming", "name_counts", "named_in", "spelled_in"]
 

@@ -18,7 +18,8 @@ from assistant.grouping import Evidence, group, label, rank, unit
 from assistant.models import Answer, Passage
 from assistant.shapes import Shape
 from index.keyword import tokenize_query
-from index.knowledge import name_key, point_from_record
+from index.knowledge_records import point_from_record
+from index.named_things import name_key
 
 __all__ = ["points"]
 

@@ -22,7 +22,8 @@ from assistant.collection_text import Citer, unknown_names
 from assistant.models import Answer
 from assistant.shapes import Shape
 from index.keyword import tokenize_query
-from index.knowledge import Mention, mentions_from_record, name_key, sections_from_record
+from index.knowledge_records import mentions_from_record, sections_from_record
+from index.named_things import Mention, name_key
 
 __all__ = ["ENGINE", "NOT_COVERED", "Catalog", "CollectionParams", "KnowledgeReader", "finish", "refuse"]
 

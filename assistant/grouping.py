@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index.knowledge import Mention, name_key, singular
+from index.knowledge_text import singular
+from index.named_things import Mention, name_key
 
 __all__ = ["Evidence", "Group", "NameCount", "count_names", "group", "label", "rank", "table", "unit"]
 

@@ -12,7 +12,7 @@ from assistant.collection_text import MARKER
 from assistant.models import Answer
 from assistant.shapes import Shape
 from index.keyword import tokenize_query
-from index.knowledge import point_from_record
+from index.knowledge_records import point_from_record
 
 __all__ = ["summary"]
 

@@ -32,7 +32,9 @@ from corpus.errors import IndexStateError
 from corpus.models import Article, Chunk
 from index.embedding import Embedder
 from index.keyword import KeywordIndex, fingerprint
-from index.knowledge import extract, headings, knowledge_signature, to_records
+from index.knowledge import extract, knowledge_signature
+from index.knowledge_records import to_records
+from index.knowledge_text import headings
 from index.locking import WriterLease
 from index.memory import release_free_memory
 from index.records import StoredArticle

@@ -9,19 +9,11 @@ import pytest
 from assistant.grouping import Evidence, count_names, group, label, rank, table
 from corpus.chunking import chunk_article
 from corpus.models import Article
-from index.knowledge import (
-    ArticleKnowledge,
-    extract,
-    key_points,
-    knowledge_signature,
-    mentions,
-    mentions_from_record,
-    name_key,
-    point_from_record,
-    sections_from_record,
-    singular,
-    to_records,
-)
+from index.key_points import key_points
+from index.knowledge import ArticleKnowledge, extract, knowledge_signature
+from index.knowledge_records import mentions_from_record, point_from_record, sections_from_record, to_records
+from index.knowledge_text import singular
+from index.named_things import mentions, name_key
 
 GARDEN = Article(
     source="garden.md",
@@ -145,7 +137,7 @@ def test_label_skips_generic_headings_and_titles():
 
 
 def test_count_names_counts_articles_naming_a_thing_the_articles_call_that_kind():
-    from index.knowledge import Mention
+    from index.named_things import Mention
 
     def m(name, count, kinds=()):
         return Mention(name, count, tuple(kinds), f"{name} sentence.", f"chunk-{name}")
