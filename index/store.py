@@ -4,24 +4,16 @@ Chroma never embeds anything itself: collections are created with ``embedding_fu
 and every write and query carries vectors computed by our embedder. Distances are cosine;
 from this adapter on, scores are similarities where **higher is better** (``1 - distance``).
 
-The rooms around it, one job each: ``index/client.py`` (client, TLS and auth; discarding an
-unopenable folder), ``index/records.py`` (the chunk <-> metadata codec, paged reads),
-``index/generations.py`` (the generation collections and the manifest), ``index/locking.py``
-(the file lock and the writer lease), ``index/knowledge_store.py`` (a generation's article
-knowledge). A store reads one committed generation and, as a writer (``begin_generation``),
-fills the next one, which ``commit`` makes current with one manifest write.
+A store reads one committed generation (its chunks and, in ``<name>.k<N>``, its article
+knowledge: a reader never mixes two generations) and, as a writer (``begin_generation``), fills
+the next one, which ``commit`` makes current with one manifest write. At commit a writer re-reads
+the lease and the manifest: if another writer committed since it began (or took the lease over)
+it refuses with ``IndexStateError`` and drops its own generation; the other commit stands.
 
-Each generation has a companion collection ``<name>.k<N>`` for article-level knowledge
-(``index/knowledge.py``): written by the same writer, named by the same manifest write,
-dropped with its generation. A reader opens the two together, so the chunks and the knowledge
-it reads are always of one generation.
-
-Several writers on one Chroma server are kept apart twice: the writer lease
-(``index/locking.py``), and an optimistic check at commit: a writer remembers the generation it
-started from, and ``commit`` re-reads the lease and the manifest right before writing; if
-another writer committed meanwhile (or took the lease over), it refuses with
-``IndexStateError`` and drops its own uncommitted generation: nothing is lost, the other commit
-stands. The window these read-then-write checks leave open is in ``index/locking.py``.
+Its rooms, one job each: ``index/client.py`` (client, TLS, auth), ``index/records.py`` (the
+chunk <-> metadata codec, paged reads), ``index/generations.py`` (generation collections, the
+manifest), ``index/locking.py`` (the file lock, the writer lease and the window they leave open),
+``index/knowledge_store.py`` (a generation's knowledge records).
 """
 
 from __future__ import annotations
