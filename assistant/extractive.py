@@ -383,19 +383,5 @@ class ExtractiveEngine:
             quotes.setdefault(top[c.passage].chunk_id, []).append(c.text)
         for t, p in items:
             quotes.setdefault(p.chunk_id, []).append(t.removeprefix(f"{p.section.strip()}: "))
-        citations = tuple(
-            Citation(
-                n=number[cid],
-                title=p.title,
-                source=p.source,
-                text=p.text,
-                score=p.score,
-                section=p.section,
-                publisher=p.publisher,
-                date=p.date,
-                chunk_id=cid,
-                quotes=tuple(q for q in quotes.get(cid, ()) if q in p.text),
-            )
-            for cid, p in cited.items()
-        )
+        citations = tuple(Citation.of(number[cid], p, tuple(quotes.get(cid, ()))) for cid, p in cited.items())
         return Answer(question=question, text=text, citations=citations, passages=tuple(passages), engine=self.name)

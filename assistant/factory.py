@@ -8,7 +8,7 @@ from typing import Any
 from assistant.evidence import GateWeights
 from assistant.extractive import ExtractiveEngine
 from assistant.models import Passage
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval import HybridRetriever, passage_of
 from assistant.settings import Settings
 from index.embedding import (
     DEFAULT_DIMENSION,
@@ -20,7 +20,6 @@ from index.embedding import (
     bf16_supported,
     load_sentence_transformer_embeddings,
 )
-from corpus.models import Chunk
 from index.indexer import Indexer
 from index.keyword import KeywordIndex
 from index.client import make_client
@@ -43,10 +42,9 @@ class Components:
     engine: Any
 
 
-def _as_passage(chunk: Chunk | None) -> Passage | None:
-    if chunk is None:
-        return None
-    return Passage(chunk.id, chunk.text, chunk.title, chunk.source, chunk.section, 0.0, chunk.start, chunk.end, chunk.publisher, chunk.date)
+def _next_passage(keyword: KeywordIndex, passage: Passage) -> Passage | None:
+    chunk = keyword.next_chunk(passage.chunk_id)
+    return passage_of(chunk) if chunk is not None else None
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -147,5 +145,5 @@ def build_components(
     extractive = getattr(engine, "fallback", None) or engine
     if isinstance(extractive, ExtractiveEngine):
         extractive.present = lambda tokens, sources: components.keyword.present(tokens, sources)
-        extractive.following = lambda passage: _as_passage(components.keyword.next_chunk(passage.chunk_id))
+        extractive.following = lambda passage: _next_passage(components.keyword, passage)
     return components

@@ -41,6 +41,22 @@ class Citation:
     chunk_id: str = ""
     quotes: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, n: int, passage: Passage, quotes: tuple[str, ...] = ()) -> Citation:
+        """Passage ``passage`` cited as ``[n]``; ``quotes`` are kept only if the passage holds them."""
+        return cls(
+            n=n,
+            title=passage.title,
+            source=passage.source,
+            text=passage.text,
+            score=passage.score,
+            section=passage.section,
+            publisher=passage.publisher,
+            date=passage.date,
+            chunk_id=passage.chunk_id,
+            quotes=tuple(q for q in quotes if q in passage.text),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "title": self.title, "source": self.source, "text": self.text, "score": round(self.score, 4)}
 

@@ -33,7 +33,8 @@ def _default(name: str) -> Any:
     return next(f.default for f in fields(Settings) if f.name == name)
 
 
-def _passage(chunk: Chunk, score: float, dense: float | None, keyword: float | None) -> Passage:
+def passage_of(chunk: Chunk, score: float = 0.0, dense: float | None = None, keyword: float | None = None) -> Passage:
+    """A chunk as a ``Passage`` (``score``: the fused relevance)."""
     return Passage(
         chunk_id=chunk.id,
         text=chunk.text,
@@ -129,4 +130,4 @@ class HybridRetriever:
             rrf_k=self.rrf_k,
             lead_ratio=self.lead_ratio,
         )
-        return [_passage(chunks[c], score, dense_scores.get(c), keyword_scores.get(c)) for c, score in ranked]
+        return [passage_of(chunks[c], score, dense_scores.get(c), keyword_scores.get(c)) for c, score in ranked]
