@@ -15,8 +15,10 @@ of the old ``BeirParams`` pipeline is added to it alone:
   the dense side searched again and fused again;
 - ``document fusion``: the two sides' *document* rankings (best chunk each) fused instead of
   their chunk rankings; ``+ whole-document BM25``: the keyword side over whole documents;
-- the 300-character second chunking is not re-measured on SciFact (33,652 more chunks, ~50 min
-  here): it can only enter ``ask`` if the answer sets want it, and ``--fine`` measures it there.
+- ``+ 300-char chunks`` (``--fine``): a second index of 300-character chunks, a document's dense
+  score half its best 800-character chunk and half its best 300-character one, fused at the
+  document level. Not re-measured on SciFact (33,652 more chunks, ~50 min here): it can only
+  enter ``ask`` if the answer sets want it too, so it is measured there first.
 
 SciFact: nDCG@10 / Recall@100 / MRR@10 (``ranx``) over the train queries and over two halves
 split by a hash of the query id. Answer sets (the passages ``ask`` hands the engine, k = 5):
@@ -84,6 +86,16 @@ def rocchio(query: Any, feedback: Any, weight: float) -> list[float]:
     return unit(unit(query) + weight * unit(feedback)).tolist()
 
 
+def half_and_half(first: dict[str, float], second: dict[str, float]) -> list[tuple[str, float]]:
+    """Each document's mean of its two scores, a side it is missing from counting that side's
+    lowest; best first. Pure."""
+    if not first or not second:
+        return sorted((first or second).items(), key=lambda kv: (-kv[1], kv[0]))
+    lo1, lo2 = min(first.values()), min(second.values())
+    both = {d: 0.5 * first.get(d, lo1) + 0.5 * second.get(d, lo2) for d in first.keys() | second.keys()}
+    return sorted(both.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def whole_documents(articles: Sequence[Article]) -> list[Chunk]:
     """Each article as one chunk (title + whole text): a keyword index over documents. Pure."""
     return [Chunk(id=a.source, source=a.source, title=a.title, section="", text=a.text, start=0, end=len(a.text), index=0) for a in articles]
@@ -97,6 +109,7 @@ class Steps:
     settings: Settings
     doc_keyword: KeywordIndex | None = None
     torch: Any = None
+    fine: Any = None  # the retriever of a 300-character chunking of the same documents
 
     def variant(self, name: str) -> Any:
         r = copy.copy(self.retriever)
@@ -121,12 +134,14 @@ class Steps:
     def documents(self, query: str, dense: Hits, keyword: Hits, n: int, step: str,
                   sources: frozenset[str] | None = None) -> dict[str, float]:
         """A document ranking: the product's (best passage) or a document-level step's."""
-        if step in ("document fusion", "+ whole-document BM25"):
+        if step in ("document fusion", "+ whole-document BM25", "+ 300-char chunks"):
             kw = keyword[:n]
             if step == "+ whole-document BM25":
                 assert self.doc_keyword is not None
                 kw = self.doc_keyword.search(query, n, sources)
             d, w = best_per_document(dense[:n]), best_per_document(kw)
+            if step == "+ 300-char chunks":
+                d = half_and_half(dict(d), dict(best_per_document(self.fine.dense(query, n, sources))))
             s = self.settings
             return dict(fuse(d, w, max(1, len(d) + len(w)), method=s.fusion, dense_weight=s.dense_weight,
                              rrf_k=s.rrf_k, lead_ratio=s.lead_ratio))
@@ -192,6 +207,7 @@ DOCUMENT_ROWS = (
     ("document-level fusion", "document fusion"),
     ("document-level fusion + whole-document BM25", "+ whole-document BM25"),
 )
+FINE_ROW = ("document-level fusion + 300-char chunks", "+ 300-char chunks")
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -211,9 +227,14 @@ def _assistant(corpus: Path, data_dir: Path, settings: Settings) -> Any:
     return assistant, list(load_corpus(corpus).articles)
 
 
-def answer_sets(steps_for: Callable[[Any], Steps], work: Path, settings: Settings) -> dict[str, Any]:
+def answer_sets(steps_for: Callable[[Any], Steps], work: Path, settings: Settings, fine: bool = False) -> dict[str, Any]:
     """hit@5 / MRR@5 per passage step and document MRR per document step, dev and STICI."""
-    out: dict[str, Any] = {"passages": {label: {} for label, _, _ in PASSAGE_ROWS}, "documents": {label: {} for label, _ in DOCUMENT_ROWS}}
+    document_rows = DOCUMENT_ROWS + ((FINE_ROW,) if fine else ())
+    out: dict[str, Any] = {"passages": {label: {} for label, _, _ in PASSAGE_ROWS}, "documents": {label: {} for label, _ in document_rows}}
+    fine_settings = settings.with_(chunk_max_chars=300, chunk_overlap_chars=0)
+
+    def fine_retriever(corpus: Path, name: str) -> Any:
+        return steps_for(_assistant(corpus, work / name, fine_settings)[0]).retriever if fine else None
 
     def add(table: str, label: str, key: str, value: float) -> None:
         out[table][label].setdefault(key, []).append(value)
@@ -222,6 +243,7 @@ def answer_sets(steps_for: Callable[[Any], Steps], work: Path, settings: Setting
     steps = steps_for(dev_assistant)
     steps.doc_keyword = KeywordIndex()
     steps.doc_keyword.build(whole_documents(dev_articles))
+    steps.fine = fine_retriever(REPO / "corpus" / "articles", "dev-300")
     for rec in _jsonl(DEV):
         if not rec.get("evidence"):
             continue
@@ -235,7 +257,7 @@ def answer_sets(steps_for: Callable[[Any], Steps], work: Path, settings: Setting
             rr = _rank([p.text.lower() for p in top], lambda t: any(p in t for p in phrases))
             add("passages", label, "dev hit@5", float(rr > 0))
             add("passages", label, "dev MRR@5", rr)
-        for label, step in DOCUMENT_ROWS:
+        for label, step in document_rows:
             docs = steps.documents(query, dense, keyword, 300, step)
             add("documents", label, "dev document MRR", _rank(sorted(docs, key=lambda d: -docs[d]), right.__contains__))
 
@@ -243,6 +265,7 @@ def answer_sets(steps_for: Callable[[Any], Steps], work: Path, settings: Setting
     steps = steps_for(stici_assistant)
     steps.doc_keyword = KeywordIndex()
     steps.doc_keyword.build(whole_documents(stici_articles))
+    steps.fine = fine_retriever(STICI / "documents", "stici-300")
     for rec in _jsonl(STICI / "questions.jsonl"):
         if rec["kind"] == "no_answer":
             continue
@@ -259,10 +282,40 @@ def answer_sets(steps_for: Callable[[Any], Steps], work: Path, settings: Setting
             for p in steps.passages(q, s_dense, s_keyword, n, K, step, scoped):
                 have |= set(tokenize_query(p.text))
             add("passages", label, "STICI scoped", float(bool(words) and 2 * len(words & have) >= len(words)))
-        for label, step in DOCUMENT_ROWS:
+        for label, step in document_rows:
             docs = steps.documents(q, dense, keyword, 300, step)
             add("documents", label, "STICI document MRR", _rank(sorted(docs, key=lambda d: -docs[d]), doc.__eq__))
     return {table: {label: {k: sum(v) / len(v) for k, v in cols.items()} for label, cols in rows.items()} for table, rows in out.items()}
+
+
+# the steps that are Settings, end to end through what `assistant eval --questions` / `--qa` run
+END_TO_END = (
+    ("product", {}),
+    ("+ 300 candidates", {"candidates": 300}),
+    ("+ 1,000 candidates", {"candidates": 1000}),
+    ("+ torch query vectors", {"query_backend": "torch"}),
+    ("+ convex fusion, dense 0.7", {"fusion": "convex", "dense_weight": 0.7}),
+)
+
+
+def end_to_end(settings: Settings, work: Path) -> dict[str, dict[str, float]]:
+    """Dev (``run_eval``, as ``eval --questions``) and STICI (``run_qa``, as ``eval --qa``)
+    with each step that is a setting; extractive engine."""
+    from assistant.core import Assistant
+    from assistant.evaluation import load_questions, run_eval
+    from assistant.qa_eval import run_qa
+
+    items = load_questions(DEV)
+    out = {}
+    for label, change in END_TO_END:
+        s = settings.with_(data_dir=work / "e2e", engine="extractive", **change)
+        dev_assistant = Assistant.from_settings(s.with_(data_dir=work / "e2e" / "dev"))
+        dev_assistant.index(lock_timeout=600)
+        dev = run_eval(dev_assistant, items).metrics
+        qa = run_qa(s, STICI).metrics
+        out[label] = {"dev MRR@5": dev["mrr"], "dev correct": dev["answer_correctness"], "dev citation precision": dev["citation_precision"],
+                      "STICI correct": qa["correct"], "STICI right doc": qa["right_document"], "STICI false refusals": qa["false_refusals"]}
+    return out
 
 
 def _steps_for(settings: Settings, torch: Any) -> Callable[[Any], Steps]:
@@ -280,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=Path("/tmp/beir-steps"), help="data folders for the dev and STICI indexes")
     ap.add_argument("--skip-beir", action="store_true")
     ap.add_argument("--skip-sets", action="store_true")
+    ap.add_argument("--answers", action="store_true", help="also end to end: dev and STICI answers with each step that is a setting")
+    ap.add_argument("--fine", action="store_true", help="also the 300-character second chunking (answer sets; indexes them again)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     from assistant.factory import build_embedder
@@ -289,13 +344,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     make = _steps_for(settings, torch)
     report: dict[str, Any] = {}
     if not args.skip_sets:
-        report["answer_sets"] = answer_sets(make, args.work, settings)
+        report["answer_sets"] = answer_sets(make, args.work, settings, fine=args.fine)
+    if args.answers:
+        report["end_to_end"] = end_to_end(settings, args.work)
     if not args.skip_beir:
         report["scifact"] = scifact(make, args.beir, args.data, lambda m: print(m, file=sys.stderr, flush=True))
     if args.json:
         print(json.dumps(report, indent=1))
         return 0
-    for table, rows in report.get("answer_sets", {}).items():
+    tables = dict(report.get("answer_sets", {}))
+    if "end_to_end" in report:
+        tables["end to end"] = report["end_to_end"]
+    for table, rows in tables.items():
         cols = list(next(iter(rows.values())))
         print(f"\n{table}: " + " | ".join(cols))
         for label, vals in rows.items():
