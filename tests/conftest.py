@@ -58,6 +58,18 @@ def fake_embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def close_llm_models():
+    """Free the llama.cpp models the tests loaded before the interpreter shuts down (left to
+    ``Llama.__del__`` then, they print ``Exception ignored ... 'NoneType' object is not callable``)."""
+    yield
+    import sys
+
+    backends = sys.modules.get("assistant.llm.backends")
+    if backends is not None:
+        backends.close_all()
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
     from assistant.factory import build_embedder

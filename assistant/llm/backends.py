@@ -4,13 +4,17 @@
 - ``OpenAICompatibleChat``: any OpenAI-compatible endpoint (Ollama, vLLM, llama.cpp server,
   OpenAI) through LangChain's ``ChatOpenAI``.
 
-Both are cheap to construct; the model or client is built on first use (``warm_up``). Every
-failure surfaces as ``EngineError`` (the engine turns it into an extractive fallback).
+Both are cheap to construct; the model or client is built on first use (``warm_up``) and let
+go by ``close()``. Loaded llama.cpp models are shared per process and all closed at interpreter
+exit (``close_all``, registered with ``atexit``): left to ``Llama.__del__`` during shutdown they
+print ``Exception ignored in: <function Llama.__del__>``. Every failure surfaces as
+``EngineError`` (the engine turns it into an extractive fallback).
 Decoding is greedy (temperature 0) so answers are repeatable.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 from collections.abc import Iterator
@@ -19,7 +23,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from corpus.errors import EngineError
 
-__all__ = ["ChatModel", "LlamaCppChat", "OpenAICompatibleChat"]
+__all__ = ["ChatModel", "LlamaCppChat", "OpenAICompatibleChat", "close_all"]
 
 Messages = list[dict[str, str]]
 
@@ -35,6 +39,23 @@ class ChatModel(Protocol):
 
 _LLAMAS: dict[tuple[str, int, int], Any] = {}
 _LLAMA_LOCK = threading.Lock()
+_AT_EXIT: list[bool] = []
+
+
+def _close(llama: Any) -> None:
+    close = getattr(llama, "close", None)  # llama-cpp-python >= 0.2.72
+    if close is not None:
+        close()
+
+
+def close_all() -> None:
+    """Free every llama.cpp model this process loaded (also run at interpreter exit)."""
+    with _LLAMA_LOCK:
+        loaded = list(_LLAMAS.values())
+        _LLAMAS.clear()
+    for llama, lock in loaded:
+        with lock:  # never under a running generation
+            _close(llama)
 
 
 class LlamaCppChat:
@@ -47,9 +68,10 @@ class LlamaCppChat:
         self.model_path = model_path
         self.name = "local"
         self._llama: Any = None
+        self._key: tuple[str, int, int] | None = None
 
     def warm_up(self) -> None:
-        if self._llama is not None:
+        if self._llama is not None and _LLAMAS.get(self._key) is self._llama:  # type: ignore[arg-type]
             return
         try:
             from llama_cpp import Llama
@@ -67,7 +89,25 @@ class LlamaCppChat:
                     _LLAMAS[key] = (Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, seed=0, verbose=False), threading.Lock())
                 except (ValueError, RuntimeError, OSError) as exc:
                     raise EngineError(f"cannot load the local model {path}: {exc}") from None
-        self._llama = _LLAMAS[key]
+                if not _AT_EXIT:
+                    atexit.register(close_all)
+                    _AT_EXIT.append(True)
+            self._llama, self._key = _LLAMAS[key], key
+
+    def close(self) -> None:
+        """Free the loaded model (shared by every ``LlamaCppChat`` of the same file, context and
+        threads: they load it again on their next use). Safe to call twice or before any use."""
+        if self._llama is None:
+            return
+        with _LLAMA_LOCK:
+            shared = _LLAMAS.get(self._key) is self._llama  # type: ignore[arg-type]
+            if shared:
+                del _LLAMAS[self._key]  # type: ignore[arg-type]
+        llama, lock = self._llama
+        self._llama = self._key = None
+        if shared:
+            with lock:
+                _close(llama)
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         self.warm_up()
@@ -112,6 +152,13 @@ class OpenAICompatibleChat:
             temperature=0.0,
             seed=0,
         )
+
+    def close(self) -> None:
+        """Let go of the client and its HTTP connections; the next use builds a new one."""
+        client, self._client = self._client, None
+        root = getattr(client, "root_client", None)
+        if root is not None and hasattr(root, "close"):
+            root.close()
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         self.warm_up()
