@@ -1,15 +1,9 @@
-"""The project's one error hierarchy.
+"""The classes of the project's one error hierarchy (root ``AssistantError``).
 
-    AssistantError                 root: everything the product raises on purpose
-    ├── CorpusError                a corpus folder or article cannot be used
-    │   └── ArticleError           one file cannot be read as an article
-    ├── IndexStateError            the index is missing, corrupt, locked or out of step
-    ├── QuestionError              a question cannot be asked (empty, too long, ...)
-    └── EngineError                an answer engine failed (LLM unreachable, ...)
-
-It lives in ``corpus`` because that is the bottom layer: every other package may import
-it without the data flow (corpus -> index -> assistant -> ui) ever going backwards.
-The CLI and the UI each translate ``AssistantError`` into a one-line message, once.
+They live in ``corpus`` because that is the bottom layer: ``corpus`` and ``index`` raise them
+too, and every other package may import them without the data flow (corpus -> index ->
+assistant -> ui) ever going backwards. ``assistant.errors`` re-exports them for users of the
+package and draws the hierarchy.
 """
 
 from __future__ import annotations
