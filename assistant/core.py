@@ -150,6 +150,21 @@ class Assistant:
             seen.setdefault(chunk.source, chunk.title)
         return sorted(seen.items(), key=lambda kv: kv[1].lower())
 
+    def outline(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """``(source, title, section headings in reading order)`` of every indexed article,
+        sorted by title."""
+        self._ensure_ready()
+        titles: dict[str, str] = {}
+        sections: dict[str, dict[str, int]] = {}
+        for chunk in self._c.keyword.chunks():
+            titles.setdefault(chunk.source, chunk.title)
+            if chunk.section:
+                sections.setdefault(chunk.source, {}).setdefault(chunk.section, chunk.index)
+        return [
+            (source, title, tuple(sorted(sections.get(source, {}), key=lambda h: sections[source][h])))
+            for source, title in sorted(titles.items(), key=lambda kv: kv[1].lower())
+        ]
+
     # -- questions ----------------------------------------------------------------------------
     def retrieve(self, question: str, k: int | None = None, sources: Iterable[str] | None = None) -> list[Passage]:
         """The ``k`` passages most relevant to ``question`` (fused score, higher is better)."""

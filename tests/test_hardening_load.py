@@ -22,13 +22,22 @@ CONVERSATIONS = 100
 ALARM_P95_SECONDS = 60.0
 
 
+# questions the sample articles answer
+QUESTIONS = (
+    "Which Rust framework hits a million requests per second?",
+    "What are Go's goroutines good for?",
+    "What is Django's admin panel good for?",
+    "Which edge platform runs JavaScript close to users?",
+    "Why is edge computing growing for backends?",
+)
+
+
 def test_hundred_concurrent_conversations_are_all_cited(real_embedder, tmp_path, record_property):
     from gradio_client import Client
 
     from assistant.core import Assistant
     from assistant.settings import Settings
     from ui.app import build_app, launch_options
-    from ui.handlers import SAMPLE_EXAMPLES
 
     shutil.copytree(CORPUS, tmp_path / "corpus")
     assistant = Assistant.from_settings(Settings(corpus_dir=tmp_path / "corpus", data_dir=tmp_path / "data"), embedder=real_embedder)
@@ -42,7 +51,7 @@ def test_hundred_concurrent_conversations_are_all_cited(real_embedder, tmp_path,
 
         def turn(i: int) -> tuple[float, str]:
             start = time.monotonic()
-            messages, _sources, _box = clients[i].predict(SAMPLE_EXAMPLES[i % len(SAMPLE_EXAMPLES)], [], api_name="/chat")
+            messages, _sources, _box = clients[i].predict(QUESTIONS[i % len(QUESTIONS)], [], api_name="/chat")
             return time.monotonic() - start, messages[-1]["content"][0]["text"]
 
         wall = time.monotonic()

@@ -143,10 +143,27 @@ def test_article_choices_are_title_and_source(assistant):
     assert handlers.article_choices(assistant) == [("Go in 2026", "go.md"), ("Python in 2026", "python.md"), ("Rust in 2026", "rust.md")]
 
 
-def test_examples_for_sample_articles_are_the_sample_questions():
-    sample = [("selecting-your-2026-backend-foundation.md", "A"), ("what-developers-are-prioritizing-2026.md", "B")]
-    assert handlers.examples_for(sample) == list(handlers.SAMPLE_EXAMPLES)
+def test_examples_come_from_the_indexed_articles_topic_headings():
+    outline = [("a.md", "Backend trends", ("1. Serverless Computing", "Conclusion")),
+               ("b.md", "Frameworks", ("What are Backend Frameworks?", "Spring Boot")),
+               ("c.md", "Plain", ())]
+    assert handlers.examples_for(outline) == [
+        "What does “Backend trends” say about Serverless Computing?",
+        "What do the articles say about Spring Boot?",
+        "What does “Plain” say?",
+        "Summarize “Frameworks”.",
+    ]
     assert handlers.examples_for([("go.md", "Go in 2026")]) == ["What does “Go in 2026” say?"]
+    assert handlers.examples_for([("g.md", "Bullet Kin", ("Keybullet Kin",))]) == [
+        "What does “Bullet Kin” say about Keybullet Kin?", "Summarize “Bullet Kin”."]
+
+
+def test_examples_differ_when_the_window_serves_another_collection(assistant):
+    outline = assistant.outline()
+    assert [title for _, title, _ in outline] == ["Go in 2026", "Python in 2026", "Rust in 2026"]
+    assert outline[0][2] == ("Concurrency", "Deployment")
+    examples = handlers.examples_for(outline)
+    assert examples[0] == "What does “Go in 2026” say about Concurrency?" and "Summarize “Rust in 2026”." in examples
 
 
 def test_upload_with_new_and_bad_files_updates_status_and_choices(assistant, tmp_path):

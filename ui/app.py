@@ -36,7 +36,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
 
     choices = handlers.article_choices(assistant)
     if examples is None:
-        examples = handlers.examples_for([(source, title) for title, source in choices])
+        examples = handlers.examples_for(assistant.outline())
 
     with gr.Blocks(title="Article assistant", fill_width=False) as app:
         messages = gr.State([])

@@ -23,7 +23,6 @@ from ui import render
 __all__ = [
     "ChatView",
     "UploadView",
-    "SAMPLE_EXAMPLES",
     "respond",
     "cleared",
     "stopped",
@@ -40,15 +39,9 @@ Message = dict[str, Any]
 log = logging.getLogger(__name__)
 UNEXPECTED = "Sorry — something went wrong on the server; the details are in its log."
 
-# Questions the shipped sample articles answer; shown when those articles are indexed.
-SAMPLE_EXAMPLES = (
-    "Which Rust framework hits a million requests per second?",
-    "What are Go's goroutines good for?",
-    "What is Django's admin panel good for?",
-    "Which edge platform runs JavaScript close to users?",
-    "Why is edge computing growing for backends?",
-)
-_SAMPLE_SOURCES = {"selecting-your-2026-backend-foundation.md", "what-developers-are-prioritizing-2026.md"}
+# headings that name a part of an article, not a topic to ask about
+_GENERIC_HEADINGS = {"conclusion", "conclusions", "introduction", "overview", "summary", "references", "final thoughts",
+                     "image by author", "table of contents", "contents", "faq", "faqs", "related", "about", "notes"}
 
 
 @dataclass(frozen=True)
@@ -176,12 +169,34 @@ def status_html(assistant: Any) -> str:
         return render.status_line(None, error=public_message(exc))
 
 
-def examples_for(articles: Sequence[tuple[str, str]]) -> list[str]:
-    """Example questions: the sample ones for the sample articles, else one per article title."""
-    sources = {Path(source).name for source, _ in articles}
-    if _SAMPLE_SOURCES <= sources:
-        return list(SAMPLE_EXAMPLES)
-    return [f"What does “{render.one_line(title, 120)}” say?" for _, title in list(articles)[:4]]
+def _topic(heading: str, title: str) -> str | None:
+    """A section heading as a topic to ask about, or None ("Conclusion", a question, a long line)."""
+    text = re.sub(r"^\s*\d+[.)]\s*", "", heading).strip()
+    if not text or text.endswith("?") or len(text.split()) > 6 or text.lower() in _GENERIC_HEADINGS or text == title:
+        return None
+    return text
+
+
+def examples_for(articles: Sequence[tuple[str, ...]]) -> list[str]:
+    """Example questions made from the indexed articles (``(source, title[, headings])``): what
+    the first article says about its shortest topic heading (among its first six), what the
+    articles say about the next ones' topics, and a summary of one; an article without headings gives "What does <title>
+    say?". Pure."""
+    out: list[str] = []
+    for i, entry in enumerate(list(articles)[:3]):
+        title, headings = entry[1], tuple(entry[2]) if len(entry) > 2 else ()
+        topics = [t for t in (_topic(h, title) for h in headings[:6]) if t]
+        topic = min(topics, key=lambda t: len(t.split())) if topics else None  # the most topic-like: the shortest
+        if topic is None:
+            out.append(f"What does “{render.one_line(title, 120)}” say?")
+        elif i == 0:
+            out.append(f"What does “{render.one_line(title, 120)}” say about {render.one_line(topic, 80)}?")
+        else:
+            out.append(f"What do the articles say about {render.one_line(topic, 80)}?")
+    with_headings = [e for e in articles if len(e) > 2 and e[2]]
+    if with_headings:
+        out.append(f"Summarize “{render.one_line(with_headings[-1 if len(with_headings) > 1 else 0][1], 120)}”.")
+    return list(dict.fromkeys(out))[:4]
 
 
 _PATH = re.compile(r"""(?:[A-Za-z]:)?(?:[\\/][^\s\\/'"]+)+[\\/]([^\s\\/'"]*)""")
