@@ -158,3 +158,8 @@ def test_list_items_of_the_extractive_answer_the_model_left_out_are_added_as_cit
     assert "- Runs locally for privacy [1]." in answer.text and "- Cheap to host [1]." in answer.text
     assert [c.status for c in answer.checks][0] == "supported" and answer.checks[-1].status == "quoted"
     assert [c.source for c in answer.citations] == ["plan.md"]
+
+
+def test_verifier_drops_a_placeholder_marker_copied_from_the_instructions(fake_embedder):
+    verified = Verifier([RUST, GO], fake_embedder).check("Rocket offers clean syntax [n] [1].")
+    assert (verified.text, verified.cite, verified.check.status) == ("Rocket offers clean syntax.", (1,), "supported")

@@ -53,7 +53,7 @@ def test_answer_messages_keep_the_system_prompt_a_fixed_prefix_for_every_questio
     a = answer_messages("Which framework is fastest?", [_p("Actix is fast.")])
     b = answer_messages("What are all the frameworks?", [_p("Gin."), _p("Echo.")], list_answer=True)
     assert a[0] == b[0] and a[1]["content"] != b[1]["content"]
-    assert '"- item [n]"' in b[1]["content"] and "- item" not in a[1]["content"]
+    assert '"- item [1]"' in b[1]["content"] and "- item" not in a[1]["content"]
 
 
 def test_answer_messages_fence_excerpts_under_their_passage_numbers():

@@ -84,9 +84,9 @@ def answer_messages(question: str, passages: Sequence[Passage | Excerpt], list_a
     the question, and how to answer (one line per item when ``list_answer``)."""
     k = len(passages)
     how = (
-        f"List every item the passages give, one line each, like \"- item [n]\" with n from 1 to {k}."
+        f"List every item the passages give, one line each, like \"- item [1]\", citing passages 1 to {k}."
         if list_answer
-        else "Answer in one to three short sentences, each ending with its passage number [n]."
+        else "Answer in one to three short sentences, each ending with its passage number, like [1]."
     )
     user = f"{fence_passages(passages)}\n\nQuestion: {question.strip()}\n\n{how}"
     return [{"role": "system", "content": ANSWER_SYSTEM}, {"role": "user", "content": user}]

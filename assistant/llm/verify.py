@@ -35,6 +35,7 @@ from index.embedding import Embedder
 
 __all__ = ["split_answer_sentences", "split_bullet", "is_note", "numbers_in", "lexical_support", "Verified", "Verifier"]
 
+_PLACEHOLDER = re.compile(r"\s?\[(?:n|N|\d+-\d+)\]")  # "[n]" copied from an instruction: no citation
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)[.,;:]?\s*")
@@ -168,7 +169,7 @@ class Verifier:
         """Verify one generated sentence (with the model's ``[n]`` markers)."""
         valid = range(1, len(self.passages) + 1)
         cited = tuple(cited_numbers(drop_invalid_citations(sentence, valid)))
-        bullet, text = split_bullet(sentence)
+        bullet, text = split_bullet(_PLACEHOLDER.sub("", sentence))
         body = CITATION.sub("", drop_invalid_citations(text, set())).strip()
         body = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", body))
         if is_note(body):
