@@ -19,12 +19,12 @@ How an answer is made:
    same passages), it is added verbatim with its citation (status ``quoted``) if it is relevant
    to the question by itself (cosine ≥ 0.3), so a generated answer holds the extractive one's
    evidence, and an article's stray instruction-like sentence is never quoted.
-5. Refusals: the relevance gate's; and when the model says the passages do not contain the
-   answer (``NOT IN THE ARTICLES``, or only "the passages do not say …" notes and nothing
-   supported), a refusal (reason ``not_in_passages``) that lists the passages it read as
-   ``Answer.related``. When the model fails (unreachable, not installed, ...) before anything
-   was shown, or says nothing the passages support, the extractive engine's answer stands, with
-   a notice saying so.
+5. Refusals: the evidence gate's (the extractive engine's); and when the model says the passages
+   do not contain the answer (``NOT IN THE ARTICLES``, or only "the passages do not say …"
+   notes) or writes nothing the passages support, a refusal (reason ``not_in_passages``) that
+   lists the passages it read as ``Answer.related`` — never the extractive collage. When the
+   model fails (unreachable, not installed, no output) before anything was shown, the
+   extractive engine's answer stands, with a notice saying so.
 """
 
 from __future__ import annotations
@@ -207,7 +207,13 @@ class LLMEngine:
                 # the model read the evidence and says it does not hold the answer
                 yield from self._refuse(question, passages, excerpts, checks=tuple(state.checks), generation=generation)
                 return
-            notice = f"The {self.name} engine's answer could not be verified against the passages; this answer comes from the extractive engine."
+            if state.checks:
+                # it wrote only what no passage supports ("Total params: 1.2M" where the article
+                # prints no number): the evidence does not hold an answer it could give
+                notice = f"The {self.name} engine's answer could not be verified against the passages."
+                yield from self._refuse(question, passages, excerpts, checks=tuple(state.checks), generation=generation, notices=(notice,))
+                return
+            notice = f"The {self.name} engine returned no answer; this answer comes from the extractive engine."
             yield from self._fallback(base, notice, checks=tuple(state.checks), generation=generation)
             return
         yield from state.flush_notes()
