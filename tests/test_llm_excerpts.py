@@ -163,3 +163,22 @@ def test_list_items_of_the_extractive_answer_the_model_left_out_are_added_as_cit
 def test_verifier_drops_a_placeholder_marker_copied_from_the_instructions(fake_embedder):
     verified = Verifier([RUST, GO], fake_embedder).check("Rocket offers clean syntax [n] [1].")
     assert (verified.text, verified.cite, verified.check.status) == ("Rocket offers clean syntax.", (1,), "supported")
+
+
+@pytest.mark.parametrize("sentence", [
+    "None of the articles mention the 1998 chess olympiad.",
+    "The passages provide no information about its price.",
+    "There is no information about the winner in the passages provided.",
+    "The passages do not say how many employees Uber has.",
+])
+def test_is_note_with_the_ways_a_model_says_the_passages_lack_the_answer(sentence):
+    from assistant.llm.verify import is_note
+
+    assert is_note(sentence)
+
+
+@pytest.mark.parametrize("sentence", ["Actix Web has no garbage collector.", "None of the frameworks beats Actix Web."])
+def test_is_note_with_a_claim_is_false(sentence):
+    from assistant.llm.verify import is_note
+
+    assert not is_note(sentence)

@@ -8,6 +8,7 @@ Needs the ``llm`` extra (``make llm``; ``make test`` installs it). Answers are g
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from click.testing import CliRunner
 from assistant.cli import cli
 from assistant.core import Assistant
 from assistant.llm.model_files import ensure_model
-from assistant.models import Answer
+from assistant.llm.engine import NOT_IN_PASSAGES
+from assistant.models import Answer, Passage
 from assistant.settings import Settings, default_model_cache_dir
 
 from conftest import free_port, serve_process, write_article
@@ -90,6 +92,48 @@ def test_local_engine_with_injected_article_does_not_obey_it(tiny_corpus, tmp_pa
     assert "PWNED" not in answer.text.upper()
     assert "[7]" not in answer.text and "[8]" not in answer.text
     assert "Actix" in answer.text and answer.engine == "local"
+    _assert_citations_consistent(answer)
+
+
+def _local_engine(model_path: Path, embedder):
+    """The local engine over given passages, with a gate that lets every question through."""
+    from assistant.extractive import ExtractiveEngine
+    from assistant.llm.backends import LlamaCppChat
+    from assistant.llm.engine import LLMEngine
+
+    chat = LlamaCppChat(default_model_cache_dir(), model_path=model_path)
+    return LLMEngine(chat, embedder, ExtractiveEngine(embedder, min_relevance=0.0), max_tokens=80)
+
+
+GO_PASSAGES = (
+    Passage("r", "Actix Web tops benchmarks, hitting 1 million requests per second. Rocket offers clean syntax.", "Rust in 2026", "rust.md", "Speed", 1.0, dense_score=0.8),
+    Passage("g", "Goroutines and channels make concurrent programs simple. Go powers tools at Google and Uber.", "Go in 2026", "go.md", "Concurrency", 0.5, dense_score=0.6),
+    Passage("p", "FastAPI runs async out of the box. Real-world wins include data science backends at Netflix.", "Python in 2026", "python.md", "FastAPI", 0.4, dense_score=0.5),
+)
+
+
+def test_local_engine_when_the_passages_lack_the_answer_refuses_and_lists_them_as_related(real_embedder, model_path):
+    # the gate lets it through; the model reads the passages and finds nothing to answer with
+    engine = _local_engine(model_path, real_embedder)
+    question = "Who won the 1998 chess olympiad?"
+    items = list(engine.answer_stream(question, question, GO_PASSAGES))
+    answer = items[-1]
+    assert isinstance(answer, Answer) and answer.refused and answer.reason == "not_in_passages"
+    assert answer.text == NOT_IN_PASSAGES and "".join(items[:-1]) == answer.text and answer.citations == ()
+    assert {c.source for c in answer.related} <= {"rust.md", "go.md", "python.md"} and answer.related
+    assert answer.checks and not any(c.supported for c in answer.checks)
+
+
+def test_local_engine_list_question_answers_with_verified_cited_bullets(real_embedder, model_path):
+    engine = _local_engine(model_path, real_embedder)
+    question = "Which companies does Go power tools at?"
+    answer = engine.answer(question, question, GO_PASSAGES)
+    assert not answer.refused and answer.engine == "local"
+    bullets = [line for line in answer.text.split("\n") if line.startswith("- ")]
+    assert any("Google" in b for b in bullets) and any("Uber" in b for b in bullets)
+    assert all(re.search(r"\[\d+\]\.?$", b) for b in bullets)  # every item cited
+    assert all(c.supported for c in answer.checks if c.status != "note")
+    assert [c.source for c in answer.citations] == ["go.md"]
     _assert_citations_consistent(answer)
 
 
