@@ -315,7 +315,7 @@ def test_server_lease_race_writer_whose_write_was_overwritten_backs_off(server_s
     from index.locking import WriterLease
 
     store = _machine(server_settings, "a")._c.store
-    a = WriterLease(store, owner="host-a:1:aaaa", settle=1.0)
+    a = WriterLease(store, owner="host-a:1:aaaa", settle=3.0)  # B must land inside the pause even on a loaded machine
     result: dict = {}
 
     def acquire() -> None:
