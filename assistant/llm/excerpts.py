@@ -51,18 +51,19 @@ class EvidenceBudget:
     Every prompt token is evaluated before the first answer token (the system prompt is a cached
     prefix), so ``chars`` is the time to first token. Share of STICI-train answers whose reference
     is at least half in excerpts + the extractive answer (no LLM): three whole passages 28/40;
-    800 chars 23-24/40; 1,200 chars 25-26/40; list questions from up to 5 passages 8/16 at 1,200,
-    9/16 at 1,600. Dev set: 22/22 from 800 chars on.
+    600-800 chars 22-24/40; 1,200 chars 25-26/40; list questions from up to 5 passages 8/16 at
+    1,200, 9/16 at 1,600. Dev set: 22/22 from 800 chars on. End to end (local engine, STICI
+    train scoped): 700/1,000 chars 21/40 correct, TTFT p50 3.45 s; 800/1,200 chars 23/40, 4.1-4.2 s.
     """
 
-    chars: int = 800
+    chars: int = 700
     neighbours: int = 1
     ratio: float = 0.5
     passages: int = 3
 
 
 # list questions: items are short lines spread over more passages
-LIST_BUDGET = EvidenceBudget(chars=1200, passages=5)
+LIST_BUDGET = EvidenceBudget(chars=1000, passages=5)
 
 
 def select_excerpts(passages: Sequence[Passage], candidates: Sequence[Candidate], budget: EvidenceBudget) -> list[Excerpt]:
