@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from assistant.models import TextDelta
 from assistant.settings import Settings
 from corpus.errors import AssistantError, IndexStateError
 
@@ -49,13 +50,13 @@ def _stream_answer(assistant: Any, question: str, history: tuple[tuple[str, str]
     """Print the answer text as the engine streams it, then its sources and notices; return it."""
     shown: list[str] = []
     answer = None
-    for item in assistant.ask_stream(question, history=history):
-        if isinstance(item, str):
-            click.echo(item, nl=False)
+    for event in assistant.ask_stream(question, history=history):
+        if isinstance(event, TextDelta):
+            click.echo(event.text, nl=False)
             sys.stdout.flush()
-            shown.append(item)
+            shown.append(event.text)
         else:
-            answer = item
+            answer = event
     rendered = _render(answer)
     if shown and "".join(shown) == answer.text:
         rendered = rendered[len(answer.text):].lstrip("\n")
@@ -221,16 +222,21 @@ def chat_cmd(settings: Settings) -> None:
 @click.option("--open", "open_scope", is_flag=True, help="With --qa: ask over all documents instead of within each question's document.")
 @click.option("--beir", "beir_dir", type=click.Path(file_okay=False), default=None, help="Instead: a BEIR folder (corpus.jsonl, queries.jsonl, qrels.tsv); prints nDCG@10, Recall@100, MRR@10 of the retriever `ask` uses.")
 @click.option("--shapes", "shapes_file", type=click.Path(dir_okay=False), default=None, help="Instead: a shape question set (collection-wide, comparison, summary, list; see docs/shapes.md).")
+@click.option("--feedback", "from_feedback", is_flag=True, help="Instead: turn the thumbs-down answers in <data>/feedback.jsonl into a question file (dev-set format) to review.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None, help="With --feedback: write the question file here (default: print it).")
 @click.option("--k", "k", type=int, default=5, show_default=True, help="Cut-off for hit@k and MRR.")
 @click.option("--show", is_flag=True, help="Also print every question answered wrongly.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def eval_cmd(settings: Settings, questions: str | None, qa_dir: str | None, open_scope: bool, beir_dir: str | None,
-             shapes_file: str | None, k: int, show: bool, as_json: bool) -> None:
+             shapes_file: str | None, from_feedback: bool, out_file: str | None, k: int, show: bool, as_json: bool) -> None:
     """Measure answers on a question set or a QA folder, or retrieval on a BEIR folder."""
     from assistant.evaluation import load_questions, run_eval
 
-    if sum(bool(x) for x in (questions, qa_dir, beir_dir, shapes_file)) != 1:
-        raise click.UsageError("give one of --questions FILE, --qa DIR, --beir DIR or --shapes FILE")
+    if sum(bool(x) for x in (questions, qa_dir, beir_dir, shapes_file, from_feedback)) != 1:
+        raise click.UsageError("give one of --questions FILE, --qa DIR, --beir DIR, --shapes FILE or --feedback")
+    if from_feedback:
+        _feedback_questions(settings, out_file)
+        return
     if shapes_file:
         from assistant.shape_eval import load_shape_questions, run_shape_eval
 
@@ -268,6 +274,25 @@ def eval_cmd(settings: Settings, questions: str | None, qa_dir: str | None, open
             click.echo(line)
         if show:
             click.echo("\n" + "\n".join(report.misses()))
+
+
+def _feedback_questions(settings: Settings, out_file: str | None) -> None:
+    """``eval --feedback``: the thumbs-down answers as a question file in the dev-set format."""
+    from pathlib import Path
+
+    from assistant.feedback import FeedbackStore, review_questions
+
+    store = FeedbackStore(settings.data_dir / "feedback.jsonl")
+    items = review_questions(store.read())
+    text = "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in items)
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out_file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise AssistantError(f"cannot write {out_file}: {exc.strerror}") from None
+    click.echo(f"{len(items)} question{'s' if len(items) != 1 else ''} from thumbs-down feedback written to {out_file}; fill in evidence and answer_any before scoring", err=True)
 
 
 def _load_plugins() -> None:

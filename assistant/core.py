@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import History, retrieval_query
-from assistant.models import Answer, Passage
+from assistant.engines import AnswerEngine, Condenser, available_engines, stream_of
+from assistant.models import Answer, Passage, StreamEvent
 from assistant.settings import Settings
 from assistant.shapes import Shape, classify
 from corpus.models import Article
-from corpus.errors import IndexStateError
-from index.indexer import IndexCheck, IndexReport
+from corpus.errors import EngineError, IndexStateError
+from index.embedding import Embedder
+from index.indexer import IndexCheck, Indexer, IndexReport
+from index.keyword import KeywordIndex
+from index.store import ChromaStore
+
+if TYPE_CHECKING:
+    from assistant.factory import Components
+    from assistant.retrieval import HybridRetriever
 
 __all__ = ["Assistant"]
 
 EMPTY_QUESTION = "Please type a question about the articles."
-# a sentence (with its citation markers) and the space after it; the last piece takes the rest
-_STREAM_PIECE = re.compile(r".+?(?:[.!?\]]\S*\s+|$)", re.S)
-_STREAM_LINE = re.compile(r"[^\n]*\n|[^\n]+$")  # lists and tables stream a line at a time
 _WHOLE_COLLECTION = ("collection", "comparison", "summary")
 
 
@@ -39,12 +43,65 @@ class Assistant:
     ``Answer`` whose ``reason`` says why.
     """
 
-    def __init__(self, components: Any):
+    def __init__(self, components: Components):
         self._c = components
         self.settings: Settings = components.settings
         self._synced = False
         self._ready_lock = threading.Lock()
+        self._engine_lock = threading.Lock()
         self._collection: Any = None
+
+    # -- parts (public seams: tests and benchmarks use these, never ``_c``) --------------------
+    @property
+    def store(self) -> ChromaStore:
+        """The vector store (the whole collection; ``retriever.store`` is the pinned view)."""
+        return self._c.store
+
+    @property
+    def indexer(self) -> Indexer:
+        return self._c.indexer
+
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The retriever questions use now (pinned to the committed index generation)."""
+        return self._c.retriever
+
+    @property
+    def keyword(self) -> KeywordIndex:
+        return self._c.keyword
+
+    @property
+    def embedder(self) -> Embedder:
+        """The bulk embedder (indexing); questions use ``query_embedder``."""
+        return self._c.embedder
+
+    @property
+    def query_embedder(self) -> Embedder:
+        return self._c.query_embedder
+
+    @property
+    def engine(self) -> AnswerEngine:
+        """The engine that answers when a question names none (the settings' engine)."""
+        return self._c.engine
+
+    @engine.setter
+    def engine(self, engine: AnswerEngine) -> None:
+        self._c.engine = engine
+
+    def engine_names(self) -> tuple[str, ...]:
+        """The engines ``ask(..., engine=name)`` accepts here, the default first."""
+        names = available_engines(self.settings)
+        return (self.settings.engine, *(n for n in names if n != self.settings.engine))
+
+    def _engine(self, name: str | None) -> AnswerEngine:
+        if name is None or name == self.settings.engine:
+            return self._c.engine
+        if name not in self.engine_names():
+            raise EngineError(f"engine must be one of {', '.join(self.engine_names())}. Currently, engine is {name!r}")
+        from assistant.factory import build_engine
+
+        with self._engine_lock:  # one build per engine, however many chats pick it at once
+            return build_engine(self._c, name)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **kwargs: Any) -> Assistant:
@@ -174,16 +231,20 @@ class Assistant:
             return []
         return self._c.retriever.retrieve(q[: self.settings.max_question_chars], k=k, sources=sources)
 
-    def _query(self, question: str, history: History) -> str:
+    @staticmethod
+    def _query(engine: AnswerEngine, question: str, history: History) -> str:
         """The retrieval query: LLM engines condense a follow-up into a standalone question
-        (``engine.condense``); the extractive engine prepends the last user turn."""
-        condense = getattr(self._c.engine, "condense", None)
-        if condense is not None and history:
-            return str(condense(question, history))
+        (``Condenser``); the extractive engine prepends the last user turn."""
+        if isinstance(engine, Condenser) and history:
+            return str(engine.condense(question, history))
         return retrieval_query(question, history)
 
-    def ask(self, question: str, history: History = (), sources: Sequence[str] | None = None) -> Answer:
-        """Answer ``question`` (a follow-up of ``history``'s (user, assistant) pairs)."""
+    def ask(
+        self, question: str, history: History = (), sources: Sequence[str] | None = None, engine: str | None = None
+    ) -> Answer:
+        """Answer ``question`` (a follow-up of ``history``'s (user, assistant) pairs), with the
+        engine called ``engine`` (one of ``engine_names()``; None: the settings' engine)."""
+        writer = self._engine(engine)
         q = _clean_question(question)
         if not q:
             return Answer(question=str(question or ""), text=EMPTY_QUESTION, refused=True, reason="empty_question")
@@ -200,9 +261,9 @@ class Assistant:
         whole = self._answer_whole(q, shape, sources)
         if whole is not None:
             return whole
-        query = self._query(q, history)
+        query = self._query(writer, q, history)
         passages = self._c.retriever.retrieve(query, sources=sources)
-        answer = self._c.engine.answer(q, query, passages, sources=sources)
+        answer = writer.answer(q, query, passages, sources=sources)
         # the engine answers factoids and lists (and the other shapes when there is no knowledge)
         return replace(answer, shape="list") if shape.name == "list" and not answer.refused else answer
 
@@ -218,25 +279,26 @@ class Assistant:
             self._collection = CollectionAnswerer(self._c)
         return self._collection.answer(question, shape)
 
-    def ask_stream(self, question: str, history: History = (), sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        """``ask``, streamed: pieces of the answer text (``str``, in order), then the ``Answer``.
-
-        The pieces joined give ``Answer.text``. An engine with ``answer_stream(question, query,
-        passages)`` (same contract) streams as it generates; any other engine's answer is
-        yielded a sentence at a time.
-        """
+    def ask_stream(
+        self, question: str, history: History = (), sources: Sequence[str] | None = None, engine: str | None = None
+    ) -> Iterator[StreamEvent]:
+        """``ask``, streamed: ``TextDelta`` pieces of the answer text (in order; joined they give
+        ``Answer.text``), then the ``Answer``. LLM engines stream as they generate; extractive
+        answers come a sentence at a time, collection answers a line at a time."""
+        writer = self._engine(engine)
         q = _clean_question(question)
-        stream = getattr(self._c.engine, "answer_stream", None)
-        if q and len(q) <= self.settings.max_question_chars and sources is None and classify(q).name in _WHOLE_COLLECTION:
-            answer = self.ask(question, history, sources)
-            yield from (_STREAM_LINE if answer.shape in _WHOLE_COLLECTION else _STREAM_PIECE).findall(answer.text)
-            yield answer
+        if not q or len(q) > self.settings.max_question_chars:
+            yield from stream_of(self.ask(question, history, sources, engine))
             return
-        if stream is not None and q and len(q) <= self.settings.max_question_chars:
-            self._ensure_ready()
-            query = self._query(q, history)
-            yield from stream(q, query, self._c.retriever.retrieve(query, sources=sources), sources=sources)
+        if sources is None and classify(q).name in _WHOLE_COLLECTION:
+            answer = self.ask(question, history, sources, engine)
+            yield from stream_of(answer, by_line=answer.shape in _WHOLE_COLLECTION)
             return
-        answer = self.ask(question, history, sources)
-        yield from _STREAM_PIECE.findall(answer.text)
-        yield answer
+        self._ensure_ready()
+        query = self._query(writer, q, history)
+        passages = self._c.retriever.retrieve(query, sources=sources)
+        if classify(q).name != "list":
+            yield from writer.answer_stream(q, query, passages, sources=sources)
+            return
+        for event in writer.answer_stream(q, query, passages, sources=sources):
+            yield replace(event, shape="list") if isinstance(event, Answer) and not event.refused else event

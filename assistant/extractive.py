@@ -20,14 +20,15 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from assistant.citations import attach_citation
+from assistant.engines import stream_of
 from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence
-from assistant.models import Answer, Citation, Passage
+from assistant.models import Answer, Citation, Passage, StreamEvent
 from corpus.text import sentence_spans
 from index.embedding import Embedder
 from index.keyword import tokenize_query
@@ -277,6 +278,10 @@ class ExtractiveEngine:
         if answer is not None:
             said = "\n".join([answer.text] + [f"{c.title}\n{c.section}" for c in answer.citations])
         return gather_evidence(query or question, texts, relevance, lookup, said)
+
+    def answer_stream(self, question: str, query: str, passages: Sequence[Passage], sources: Iterable[str] | None = None) -> Iterator[StreamEvent]:
+        """``answer``, a sentence at a time (it is composed whole, then streamed)."""
+        yield from stream_of(self.answer(question, query, passages, sources=sources))
 
     def answer(self, question: str, query: str, passages: Sequence[Passage], sources: Iterable[str] | None = None) -> Answer:
         top = list(passages[: self.max_passages])

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.engines import AnswerEngine
 from assistant.evidence import GateWeights
 from assistant.extractive import ExtractiveEngine
 from assistant.models import Passage
@@ -25,7 +26,7 @@ from index.keyword import KeywordIndex
 from index.client import make_client
 from index.store import ChromaStore
 
-__all__ = ["Components", "build_components", "build_embedder", "build_query_embedder"]
+__all__ = ["Components", "build_components", "build_embedder", "build_query_embedder", "build_engine"]
 
 _EMBEDDER_CACHE: dict[tuple[Any, ...], Any] = {}
 
@@ -39,7 +40,8 @@ class Components:
     keyword: KeywordIndex
     retriever: HybridRetriever
     indexer: Indexer
-    engine: Any
+    engine: AnswerEngine  # the settings' engine: answers when a question names none
+    engines: dict[str, AnswerEngine] = field(default_factory=dict)  # built on first use, by name
 
 
 def _next_passage(keyword: KeywordIndex, passage: Passage) -> Passage | None:
@@ -136,14 +138,23 @@ def build_components(
         gate=GateWeights() if settings.answer_gate else None,
         max_chars=settings.answer_max_chars,
     )
+    components = Components(settings, embedder, query_embedder, store, keyword, retriever, indexer, engine, {"extractive": engine})
+    # the keyword index is swapped when a new index generation is committed: look it up late
+    engine.present = lambda tokens, sources: components.keyword.present(tokens, sources)
+    engine.following = lambda passage: _next_passage(components.keyword, passage)
     if settings.engine != "extractive":
+        components.engine = build_engine(components, settings.engine)
+    return components
+
+
+def build_engine(components: Components, name: str) -> AnswerEngine:
+    """The engine called ``name`` (``extractive``, ``local``, ``openai``), built once per
+    components; LLM engines fall back on (and refuse through) the extractive one."""
+    if name not in components.engines:
         from assistant.llm.engine import build_llm_engine
 
-        engine = build_llm_engine(settings, query_embedder, fallback=engine)
-    components = Components(settings, embedder, query_embedder, store, keyword, retriever, indexer, engine)
-    # the keyword index is swapped when a new index generation is committed: look it up late
-    extractive = getattr(engine, "fallback", None) or engine
-    if isinstance(extractive, ExtractiveEngine):
-        extractive.present = lambda tokens, sources: components.keyword.present(tokens, sources)
-        extractive.following = lambda passage: _next_passage(components.keyword, passage)
-    return components
+        extractive = components.engines["extractive"]
+        assert isinstance(extractive, ExtractiveEngine)
+        settings = components.settings.with_(engine=name)
+        components.engines[name] = build_llm_engine(settings, components.query_embedder, fallback=extractive)
+    return components.engines[name]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Passage", "Citation", "SentenceCheck", "Generation", "Answer"]
+__all__ = ["Passage", "Citation", "SentenceCheck", "Generation", "Answer", "TextDelta", "StreamEvent"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,14 @@ class Answer:
             "notices": list(self.notices),
             "shape": self.shape,
         }
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of an answer's text as it streams; the pieces of one answer, joined in order,
+    give ``Answer.text``."""
+
+    text: str
+
+
+StreamEvent = TextDelta | Answer  # what ``Assistant.ask_stream`` yields: deltas, then one Answer

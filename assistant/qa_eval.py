@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.evaluation import read_jsonl
+from assistant.models import TextDelta
 from corpus.errors import AssistantError
 
 __all__ = ["QaItem", "QaResult", "QaReport", "load_qa", "content_words", "answer_recall", "score_qa", "summarize_qa", "run_qa"]
@@ -210,12 +211,12 @@ def ask_timed(assistant: Any, question: str, sources: Sequence[str] | None) -> t
     started = time.perf_counter()
     first = None
     answer = None
-    for piece in assistant.ask_stream(question, sources=sources):
-        if isinstance(piece, str):
-            if first is None and piece.strip():
+    for event in assistant.ask_stream(question, sources=sources):
+        if isinstance(event, TextDelta):
+            if first is None and event.text.strip():
                 first = time.perf_counter() - started
         else:
-            answer = piece
+            answer = event
     assert answer is not None
     return answer, time.perf_counter() - started, first
 

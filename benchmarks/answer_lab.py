@@ -31,7 +31,7 @@ def _assistants(data: Path, engine: str) -> tuple[Assistant, Assistant]:
 
 
 def _engine_of(assistant: Assistant):
-    engine = assistant._c.engine
+    engine = assistant.engine
     return getattr(engine, "fallback", None) or engine
 
 

@@ -321,7 +321,7 @@ def end_to_end(settings: Settings, work: Path) -> dict[str, dict[str, float]]:
 def _steps_for(settings: Settings, torch: Any) -> Callable[[Any], Steps]:
     def make(assistant: Any) -> Steps:
         assistant.retrieve("warm up")
-        return Steps(assistant._c.retriever, settings, torch=torch)  # a benchmark may look inside
+        return Steps(assistant.retriever, settings, torch=torch)  # a benchmark may look inside
 
     return make
 

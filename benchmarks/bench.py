@@ -118,7 +118,7 @@ def _latency(assistant: Any, questions: list[str]) -> dict[str, float]:
     ``questions`` so no question's vector is already cached when it is timed."""
     for q in questions[:5]:
         assistant.ask(q)
-    engine = assistant._c.engine
+    engine = assistant.engine
     scoring: list[tuple[int, float]] = []  # (sentences, ms) of each answer's sentence scoring
     measured = engine.similarities
 

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     assistant = Assistant.from_settings(settings)
     assistant.index(lock_timeout=600)
     assistant._ensure_ready()
-    engine = assistant._c.engine
+    engine = assistant.engine
     chat = engine.chat
     chat.warm_up()
     llama = chat._llama[0]

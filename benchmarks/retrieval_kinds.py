@@ -171,7 +171,7 @@ def _assistant(corpus: Path, data: Path, settings: Settings) -> Any:
 
 def _retriever(assistant: Any) -> Any:
     assistant._ensure_ready()  # a benchmark may look inside: the retriever of the committed index
-    return assistant._c.retriever
+    return assistant.retriever
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

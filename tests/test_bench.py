@@ -15,7 +15,7 @@ from conftest import FakeEmbedder
 def test_bench_latency_times_retrieval_and_answers_and_restores_engine(tiny_corpus: Path, settings_for):
     assistant = Assistant.from_settings(settings_for(tiny_corpus), embedder=FakeEmbedder())
     assistant.index()
-    engine = assistant._c.engine
+    engine = assistant.engine
     questions = [f"How do goroutines and channels help, case {i}?" for i in range(5)] + [
         "Which Rust framework tops benchmarks?", "What does FastAPI run out of the box?",
         "Why are Go Docker images small?", "What does the Django admin panel do?",

@@ -186,7 +186,7 @@ def _machine(server_settings, name: str) -> Assistant:
 
 
 def _names(assistant: Assistant) -> set[str]:
-    return {c if isinstance(c, str) else c.name for c in assistant._c.store.client.list_collections()}
+    return {c if isinstance(c, str) else c.name for c in assistant.store.client.list_collections()}
 
 
 def _paused_index(assistant: Assistant, stop: str):
@@ -204,7 +204,7 @@ def _paused_index(assistant: Assistant, stop: str):
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             result["error"] = exc
 
-    assistant._c.indexer.checkpoint = checkpoint
+    assistant.indexer.checkpoint = checkpoint
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     assert reached.wait(60), result
@@ -229,7 +229,7 @@ def test_server_second_writer_refused_while_first_holds_lease_then_waits_for_it(
     assert result["report"].added == 3
     assert (report.unchanged, report.embedded, report.chunks) == (3, 0, result["report"].chunks)
     assert b.retrieve("goroutines channels", k=1)[0].source == "go.md"
-    assert b._c.store.read_lease()["owner"] == ""  # released at the end
+    assert b.store.read_lease()["owner"] == ""  # released at the end
 
 
 @pytest.mark.parametrize(("stop", "rebuild"), [("embedded", True), ("written", False)])
@@ -240,24 +240,24 @@ def test_server_commit_race_refuses_later_commit_and_drops_its_generation(server
 
     a, b = _machine(server_settings, "a"), _machine(server_settings, "b")
     a.index()
-    committed = a._c.store.manifest()["generation"]
+    committed = a.store.manifest()["generation"]
     write_article(tiny_corpus, "django.md", "Django admin", "## Admin\n\nThe Django admin panel manages data without front-end work.")
     seen: dict[str, set[str]] = {}
-    b._c.indexer.checkpoint = lambda name: seen.setdefault(name, _names(b))
+    b.indexer.checkpoint = lambda name: seen.setdefault(name, _names(b))
 
     def checkpoint(name: str) -> None:
         if name == stop and "a" not in seen:
             seen["a"] = _names(a)
             b.index()
 
-    a._c.indexer.batch_size = 1
-    a._c.indexer.checkpoint = checkpoint
+    a.indexer.batch_size = 1
+    a.indexer.checkpoint = checkpoint
     ours = f"{a.settings.collection}.g{committed + 1}"
     with pytest.raises(IndexStateError, match=rf"another writer committed generation {committed + 2} .*run `assistant index` again"):
-        a._c.indexer.sync(list(load_corpus(tiny_corpus).articles), rebuild=rebuild)
+        a.indexer.sync(list(load_corpus(tiny_corpus).articles), rebuild=rebuild)
     assert ours in seen["a"] and ours in seen["begun"]  # B's first clean-up left A's generation alone
     assert ours not in _names(a)
-    assert a._c.store.manifest()["generation"] == committed + 2  # B's commit stands
+    assert a.store.manifest()["generation"] == committed + 2  # B's commit stands
     reader = _machine(server_settings, "c")
     assert "django.md" in {s for s, _ in reader.articles()}
     assert reader.retrieve("Django admin panel front-end", k=1)[0].source == "django.md"
@@ -267,7 +267,7 @@ def test_server_commit_race_refuses_later_commit_and_drops_its_generation(server
 def test_server_expired_lease_of_killed_writer_is_taken_over(server_settings, tiny_corpus):
     a, b = _machine(server_settings, "a"), _machine(server_settings, "b")
     a.index()
-    store = a._c.store
+    store = a.store
     leftover = f"{a.settings.collection}.g{store.manifest()['generation'] + 1}"
     store.client.create_collection(leftover, embedding_function=None)  # the killed writer's generation
     dead = {"owner": "dead-host:4242:deadbeef", "generation": store.manifest()["generation"] + 1}
@@ -292,12 +292,12 @@ def test_server_writer_whose_expired_lease_was_taken_over_cannot_commit(server_s
 
     def checkpoint(name: str) -> None:  # A stalls past its lease time; B takes over meanwhile
         if name == "written" and not taken:
-            store = a._c.store
+            store = a.store
             store.write_lease({**store.read_lease(), "expires": time.time() - 1})
             taken.append(_paused_index(b, "embedded"))
 
-    a._c.indexer.checkpoint = checkpoint
-    ours = f"{a.settings.collection}.g{a._c.store.manifest()['generation'] + 1}"
+    a.indexer.checkpoint = checkpoint
+    ours = f"{a.settings.collection}.g{a.store.manifest()['generation'] + 1}"
     with pytest.raises(IndexStateError, match="taken over by another writer") as lost:
         a.index()
     assert len(str(lost.value).splitlines()) == 1
@@ -314,7 +314,7 @@ def test_server_lease_race_writer_whose_write_was_overwritten_backs_off(server_s
     sees B and refuses instead of going on with B."""
     from index.locking import WriterLease
 
-    store = _machine(server_settings, "a")._c.store
+    store = _machine(server_settings, "a").store
     a = WriterLease(store, owner="host-a:1:aaaa", settle=3.0)  # B must land inside the pause even on a loaded machine
     result: dict = {}
 

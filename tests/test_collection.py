@@ -107,7 +107,7 @@ def test_ask_stream_yields_the_answer_line_by_line(indexed):
     pieces = list(indexed.ask_stream("Django vs FastAPI"))
     answer = pieces[-1]
     assert isinstance(answer, Answer) and answer.shape == "comparison"
-    assert "".join(pieces[:-1]) == answer.text and len(pieces) > 3
+    assert "".join(p.text for p in pieces[:-1]) == answer.text and len(pieces) > 3
 
 
 def test_chat_window_renders_a_comparison_as_a_table(indexed):

@@ -38,7 +38,7 @@ def _assistant(corpus: Path, tmp_path: Path) -> Assistant:
 
 
 def _points(assistant: Assistant) -> dict[str, set[str]]:
-    store = assistant._c.store
+    store = assistant.store
     out: dict[str, set[str]] = {}
     for rid, _, meta, _ in store.knowledge_records(where={"kind": "point"}):
         out.setdefault(meta["source"], set()).add(rid)
@@ -46,17 +46,17 @@ def _points(assistant: Assistant) -> dict[str, set[str]]:
 
 
 def _names(assistant: Assistant) -> set[str]:
-    return {c if isinstance(c, str) else c.name for c in assistant._c.store.client.list_collections()}
+    return {c if isinstance(c, str) else c.name for c in assistant.store.client.list_collections()}
 
 
 def test_index_stores_each_articles_points_and_names_with_the_generation(corpus: Path, tmp_path: Path):
     assistant = _assistant(corpus, tmp_path)
     report = assistant.index()
     assert report.learned == 3 and report.points > 0
-    manifest = assistant._c.store.manifest()
+    manifest = assistant.store.manifest()
     assert manifest["knowledge"] == f"articles.k{manifest['generation']}"
     assert set(_points(assistant)) == set(BODIES)
-    assert set(assistant._c.store.knowledge_hashes()) == set(BODIES)
+    assert set(assistant.store.knowledge_hashes()) == set(BODIES)
 
 
 def test_reindex_of_one_changed_article_recomputes_only_its_points(corpus: Path, tmp_path: Path):
@@ -64,7 +64,7 @@ def test_reindex_of_one_changed_article_recomputes_only_its_points(corpus: Path,
     assistant.index()
     before = _points(assistant)
     write_article(corpus, "go.md", "Go in 2026", BODIES["go.md"][1] + "\n\n## Tooling\n\nThe go command vendors every module reproducibly for offline builds.")
-    embedder = assistant._c.indexer.embedder
+    embedder = assistant.indexer.embedder
     embedder.calls.clear()
     report = assistant.index()
     after = _points(assistant)
@@ -86,7 +86,7 @@ def test_existing_index_without_knowledge_gets_it_once_without_re_embedding_chun
     assistant = _assistant(corpus, tmp_path)
     report = assistant.index()
     assert (report.embedded, report.learned, report.chunks) == (0, 3, old.chunks)
-    assert assistant._c.store.has_knowledge
+    assert assistant.store.has_knowledge
 
 
 def test_knowledge_collections_of_old_generations_are_dropped(corpus: Path, tmp_path: Path):
@@ -109,13 +109,13 @@ def test_writer_killed_before_commit_leaves_the_old_knowledge(corpus: Path, tmp_
         if name == "learned":
             raise KeyboardInterrupt  # the process dies between making knowledge and committing
 
-    assistant._c.indexer.checkpoint = crash
+    assistant.indexer.checkpoint = crash
     with pytest.raises(KeyboardInterrupt):
         assistant.index()
     reader = _assistant(corpus, tmp_path)
     reader._ensure_ready()
     assert _points(reader) == before
-    assistant._c.indexer.checkpoint = None
+    assistant.indexer.checkpoint = None
     assert assistant.index().learned == 1
     assert _points(_assistant(corpus, tmp_path)) != before
 

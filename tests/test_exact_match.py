@@ -55,7 +55,7 @@ def test_appended_fact_is_the_first_passage(with_facts: Assistant, sentence: str
 def test_the_dense_side_alone_misses_the_issue_fact(with_facts: Assistant):
     # the premise of the test above: without the keyword side's clear win the fact is not first
     sentence, _, question = FACTS[0]
-    retriever = with_facts._c.retriever
+    retriever = with_facts.retriever
     dense, keyword = retriever.candidates_for(question)
     assert sentence in keyword[0][0].text
     assert sentence not in dense[0][0].text, "the dense side now ranks the fact first: pick a harder case"

@@ -118,7 +118,7 @@ def test_llm_engine_with_hostile_passages_and_obedient_model_keeps_format(hostil
     from assistant.extractive import ExtractiveEngine
     from assistant.llm.engine import LLMEngine
 
-    embedder = hostile._c.embedder
+    embedder = hostile.embedder
     engine = LLMEngine(_ObedientChat(reply), embedder, ExtractiveEngine(embedder))
     question = "What are goroutines good for?"
     passages = hostile.retrieve(question)

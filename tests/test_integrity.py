@@ -45,7 +45,7 @@ _WRITER = textwrap.dedent(
 
     corpus, data, stop, nth, marker = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), Path(sys.argv[5])
     assistant = Assistant.from_settings(Settings(corpus_dir=Path(corpus), data_dir=Path(data)), embedder=FakeEmbedder())
-    assistant._c.indexer.batch_size = 2
+    assistant.indexer.batch_size = 2
     seen = {{}}
 
     def checkpoint(name):
@@ -54,7 +54,7 @@ _WRITER = textwrap.dedent(
             marker.write_text(name)
             time.sleep(120)
 
-    assistant._c.indexer.checkpoint = checkpoint
+    assistant.indexer.checkpoint = checkpoint
     print(assistant.index().summary())
     """
 ).format(tests=str(TESTS), repo=str(REPO))
@@ -90,7 +90,7 @@ def _expected_ids(corpus: Path, settings: Settings) -> set[str]:
 def _committed_ids(settings: Settings, embedder=None) -> set[str]:
     _forget_clients()
     assistant = Assistant.from_settings(settings, embedder=embedder or FakeEmbedder())
-    store = assistant._c.store
+    store = assistant.store
     ids = [i for a in store.articles().values() for i in a.chunk_ids]
     assert len(ids) == len(set(ids)), "duplicate chunks in the committed generation"
     return set(ids)
@@ -175,7 +175,7 @@ def test_index_killed_at_checkpoint_leaves_consistent_state_and_recovers(indexed
     assert not any("rust" in s for s, _ in Assistant.from_settings(settings, embedder=FakeEmbedder()).articles())
     check = Assistant.from_settings(settings, embedder=FakeEmbedder()).check_index()
     assert check.ok, check.summary()
-    names = {c.name for c in assistant._c.store.client.list_collections()}
+    names = {c.name for c in assistant.store.client.list_collections()}
     assert len([n for n in names if n.startswith("articles.g")]) <= 2
 
 
@@ -371,7 +371,7 @@ def test_index_check_detects_chunks_missing_from_collection(tiny_corpus: Path, t
     settings = Settings(corpus_dir=tiny_corpus, data_dir=tmp_path / "data")
     assistant = Assistant.from_settings(settings, embedder=FakeEmbedder())
     assistant.index()
-    store = assistant._c.store
+    store = assistant.store
     victim = store.articles()["go.md"].chunk_ids[0]
     store.collection.delete(ids=[victim])  # a chunk lost behind the indexer's back
     result = assistant.check_index()
@@ -448,8 +448,8 @@ def test_questions_in_threads_while_same_process_reindexes_see_old_or_new_never_
     _forget_clients()
     assistant = Assistant.from_settings(settings, embedder=FakeEmbedder())
     assistant.retrieve("warm up")
-    assistant._c.indexer.batch_size = 1
-    assistant._c.indexer.checkpoint = lambda name: time.sleep(0.05)  # every step overlaps questions
+    assistant.indexer.batch_size = 1
+    assistant.indexer.checkpoint = lambda name: time.sleep(0.05)  # every step overlaps questions
     seen: list[frozenset[str]] = []
     errors: list[BaseException] = []
     done = threading.Event()

@@ -11,7 +11,7 @@ import pytest
 from assistant.core import Assistant
 from assistant.extractive import NOT_COVERED, ExtractiveEngine
 from assistant.llm.engine import NOT_IN_PASSAGES, LLMEngine
-from assistant.models import Answer, Passage
+from assistant.models import Answer, Passage, TextDelta
 from corpus.errors import EngineError
 
 RUST = Passage("r", "Actix Web tops benchmarks, hitting 1 million requests per second. Rocket offers clean syntax.", "Rust in 2026", "rust.md", "Speed", 1.0, dense_score=0.8)
@@ -49,8 +49,8 @@ def _engine(chat: FakeChat, embedder, cover: bool = False, lean: bool = False) -
 
 def _run(engine: LLMEngine, passages=(RUST, GO), query: str = "Which Rust framework is fastest?") -> tuple[list[str], Answer]:
     items = list(engine.answer_stream(query, query, passages))
-    assert isinstance(items[-1], Answer) and all(isinstance(i, str) for i in items[:-1])
-    return items[:-1], items[-1]
+    assert isinstance(items[-1], Answer) and all(isinstance(i, TextDelta) for i in items[:-1])
+    return [i.text for i in items[:-1]], items[-1]
 
 
 def test_answer_stream_pieces_join_to_answer_text(fake_embedder):
@@ -162,7 +162,7 @@ def test_assistant_ask_with_llm_engine_condenses_follow_up_before_retrieval(tiny
     assistant = Assistant.from_settings(settings_for(tiny_corpus, min_relevance=0.0), embedder=fake_embedder)
     assistant.index()
     chat = FakeChat("Which company runs data science backends on FastAPI?", "Netflix runs data science backends on FastAPI [1].")
-    assistant._c.engine = _engine(chat, fake_embedder)
+    assistant.engine = _engine(chat, fake_embedder)
     answer = assistant.ask("Which company runs data science backends on it?", history=[("What is FastAPI?", "FastAPI runs async [1].")])
     assert "Netflix" in answer.text and answer.citations[0].source == "python.md"
     assert "Which company runs data science backends on FastAPI?" in chat.history[1][1]["content"]

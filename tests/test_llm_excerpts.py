@@ -113,7 +113,7 @@ def test_list_answer_keeps_verified_bullets_one_a_line_each_cited(fake_embedder)
     engine = LLMEngine(chat, fake_embedder, ExtractiveEngine(fake_embedder, min_relevance=0.0), cover=False, lean=False)
     items = list(engine.answer_stream("Which Rust frameworks are there?", "Which Rust frameworks are there?", (RUST, GO)))
     answer = items[-1]
-    assert isinstance(answer, Answer) and "".join(items[:-1]) == answer.text
+    assert isinstance(answer, Answer) and "".join(i.text for i in items[:-1]) == answer.text
     assert answer.text == "The Rust frameworks are:\n- Actix Web [1]\n- Rocket [1]"
     assert [c.status for c in answer.checks] == ["note", "supported", "supported", "unsupported"]
     assert [c.source for c in answer.citations] == ["rust.md"]

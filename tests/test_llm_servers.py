@@ -19,7 +19,7 @@ from assistant.cli import cli
 from assistant.core import Assistant
 from assistant.llm.model_files import ensure_model
 from assistant.llm.engine import NOT_IN_PASSAGES
-from assistant.models import Answer, Passage
+from assistant.models import Answer, Passage, TextDelta
 from assistant.settings import Settings, default_model_cache_dir
 
 from conftest import free_port, serve_process, write_article
@@ -56,7 +56,8 @@ def _assistant(corpus: Path, data: Path, embedder, **kw) -> Assistant:
 def _streamed(assistant: Assistant, question: str) -> tuple[list[str], Answer]:
     items = list(assistant.ask_stream(question))
     assert isinstance(items[-1], Answer)
-    return [i for i in items[:-1] if isinstance(i, str)], items[-1]
+    assert all(isinstance(i, TextDelta) for i in items[:-1])
+    return [i.text for i in items[:-1]], items[-1]
 
 
 def _assert_citations_consistent(answer: Answer) -> None:
@@ -119,7 +120,7 @@ def test_local_engine_when_the_passages_lack_the_answer_refuses_and_lists_them_a
     items = list(engine.answer_stream(question, question, GO_PASSAGES))
     answer = items[-1]
     assert isinstance(answer, Answer) and answer.refused and answer.reason == "not_in_passages"
-    assert answer.text == NOT_IN_PASSAGES and "".join(items[:-1]) == answer.text and answer.citations == ()
+    assert answer.text == NOT_IN_PASSAGES and "".join(i.text for i in items[:-1]) == answer.text and answer.citations == ()
     assert {c.source for c in answer.related} <= {"rust.md", "go.md", "python.md"} and answer.related
     assert [c.status for c in answer.checks] == ["note"]  # "None of the articles mention ..."
 
@@ -182,3 +183,17 @@ def test_cli_eval_with_openai_engine_reports_supported_sentence_share(tiny_corpu
     metrics = json.loads(result.stdout)
     assert metrics["answer_correctness"] == 1.0 and metrics["refusals_correct"] == 1.0
     assert metrics["checked_sentences"] >= 1 and metrics["supported_share"] == 1.0
+
+
+def test_one_assistant_answers_with_the_engine_each_question_names(tiny_corpus, tmp_path, real_embedder, model_path):
+    from corpus.errors import EngineError
+
+    assistant = _assistant(tiny_corpus, tmp_path / "data", real_embedder)  # the settings say extractive
+    assert assistant.engine_names()[0] == "extractive" and "local" in assistant.engine_names()
+    local = assistant.ask(ACTIX_QUESTION, engine="local")
+    assert local.engine == "local" and not local.refused and "Actix" in local.text
+    assert assistant.ask(ACTIX_QUESTION).engine == "extractive"  # the default is untouched
+    *pieces, last = assistant.ask_stream(ACTIX_QUESTION, engine="local")
+    assert last.engine == "local" and "".join(p.text for p in pieces) == last.text
+    with pytest.raises(EngineError, match="engine must be one of extractive"):
+        assistant.ask(ACTIX_QUESTION, engine="gpt-9")

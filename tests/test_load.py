@@ -74,7 +74,7 @@ def test_ui_under_load_during_reindex_answers_every_turn_with_citations(real_emb
     settings = Settings(corpus_dir=corpus, data_dir=tmp_path / "data")
     assistant = Assistant.from_settings(settings, embedder=real_embedder)
     assistant.index()
-    generation_before = assistant._c.store.manifest()["generation"]
+    generation_before = assistant.store.manifest()["generation"]
     app = build_app(assistant)
     port = free_port()
     app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
@@ -146,5 +146,5 @@ def test_ui_under_load_during_reindex_answers_every_turn_with_citations(real_emb
     record_property("load_summary", summary)
     assert conversations[0] >= CONVERSATIONS
     # the server moved to the generation the other process committed, and answers from it
-    assert assistant._c.retriever.store.generation > generation_before
+    assert assistant.retriever.store.generation > generation_before
     assert not after["refused"] and after["citations"][0]["source"] == "zap-zig.md"

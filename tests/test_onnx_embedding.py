@@ -119,7 +119,7 @@ def test_answering_process_with_an_up_to_date_index_never_imports_torch(query_em
         "from assistant.core import Assistant\n"
         "a = Assistant.from_settings()\n"
         "answer = a.ask('Which Rust framework hits a million requests per second?')\n"
-        "print(json.dumps({'torch': 'torch' in sys.modules, 'loaded': a._c.embedder.loaded,"
+        "print(json.dumps({'torch': 'torch' in sys.modules, 'loaded': a.embedder.loaded,"
         " 'sources': [c.source for c in answer.citations], 'indexed': a.index().embedded}))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True, text=True, timeout=300)

@@ -22,7 +22,7 @@ def _indexed(tiny_corpus: Path, settings_for) -> Assistant:
 
 
 def test_store_nearest_matches_query_ids_and_scores(tiny_corpus: Path, settings_for):
-    store = _indexed(tiny_corpus, settings_for)._c.retriever.store
+    store = _indexed(tiny_corpus, settings_for).retriever.store
     vector = FakeEmbedder().embed_query("goroutines and channels")
     full = store.query(vector, 4)
     ids = store.nearest(vector, 4)
@@ -33,7 +33,7 @@ def test_store_nearest_matches_query_ids_and_scores(tiny_corpus: Path, settings_
 
 
 def test_store_nearest_more_than_stored_filtered_and_zero(tiny_corpus: Path, settings_for):
-    store = _indexed(tiny_corpus, settings_for)._c.retriever.store
+    store = _indexed(tiny_corpus, settings_for).retriever.store
     vector = FakeEmbedder().embed_query("memory safety")
     everything = store.nearest(vector, 1000)
     assert len(everything) == store.count()
@@ -44,7 +44,7 @@ def test_store_nearest_more_than_stored_filtered_and_zero(tiny_corpus: Path, set
 
 
 def test_retriever_dense_takes_chunks_from_keyword_index_without_fetching(tiny_corpus: Path, settings_for, monkeypatch):
-    retriever = _indexed(tiny_corpus, settings_for)._c.retriever
+    retriever = _indexed(tiny_corpus, settings_for).retriever
     vector = FakeEmbedder().embed_query("single binary docker images")
     expected = retriever.store.query(vector, 5)
 
@@ -57,7 +57,7 @@ def test_retriever_dense_takes_chunks_from_keyword_index_without_fetching(tiny_c
 
 
 def test_retriever_dense_fetches_chunks_the_keyword_index_lacks(tiny_corpus: Path, settings_for):
-    retriever = _indexed(tiny_corpus, settings_for)._c.retriever
+    retriever = _indexed(tiny_corpus, settings_for).retriever
     vector = FakeEmbedder().embed_query("admin panel without front-end work")
     expected = retriever.store.query(vector, 5)
     partial = KeywordIndex()
@@ -70,7 +70,7 @@ def test_retriever_dense_fetches_chunks_the_keyword_index_lacks(tiny_corpus: Pat
 def test_retriever_defaults_are_the_settings_defaults(tiny_corpus: Path, settings_for):
     from assistant.settings import Settings
 
-    retriever = _indexed(tiny_corpus, settings_for)._c.retriever
+    retriever = _indexed(tiny_corpus, settings_for).retriever
     bare = HybridRetriever(retriever.store, retriever.keyword, retriever.embedder)
     s = Settings()
     assert (bare.k, bare.candidates, bare.dense_weight, bare.fusion, bare.rrf_k, bare.lead_ratio) == (
@@ -82,7 +82,7 @@ def test_assistant_retriever_takes_its_fusion_settings(tiny_corpus: Path, settin
     assistant = Assistant.from_settings(
         settings_for(tiny_corpus, dense_weight=0.3, rrf_k=10, lead_ratio=3.0, fusion="convex"), embedder=FakeEmbedder()
     )
-    r = assistant._c.retriever
+    r = assistant.retriever
     assert (r.dense_weight, r.rrf_k, r.lead_ratio, r.fusion) == (0.3, 10, 3.0, "convex")
 
 
@@ -90,7 +90,7 @@ def test_retrieve_is_the_fusion_of_its_candidates(tiny_corpus: Path, settings_fo
     from assistant.fusion import fuse
 
     assistant = _indexed(tiny_corpus, settings_for)
-    retriever = assistant._c.retriever
+    retriever = assistant.retriever
     for query in ("single binary docker images", "admin panel", "requests per second"):
         dense, keyword = retriever.candidates_for(query)
         assert [s for _, s in keyword] == sorted((s for _, s in keyword), reverse=True)
@@ -108,7 +108,7 @@ def test_retrieve_within_sources_fuses_only_their_chunks(tiny_corpus: Path, sett
     assistant = _indexed(tiny_corpus, settings_for)
     passages = assistant.retrieve("requests per second and memory safety", k=5, sources=["python.md"])
     assert passages and {p.source for p in passages} == {"python.md"}
-    assert assistant._c.retriever.candidates_for("anything", sources=[]) == ([], [])
+    assert assistant.retriever.candidates_for("anything", sources=[]) == ([], [])
 
 
 def test_settings_reject_bad_fusion_values():

@@ -79,12 +79,13 @@ def respond(
     history: Sequence[tuple[str, str]] | None = None,
     sources: Sequence[str] | None = None,
     panels: Sequence[str] | None = None,
+    engine: str | None = None,
 ) -> Iterator[ChatView]:
     """Ask ``message`` as the next turn; yields the view as the answer streams in.
 
     ``messages``, ``history`` and ``panels`` (the sources panel of each message) are the
     session's so far, never modified; ``sources`` restricts retrieval to those articles
-    (empty = all).
+    (empty = all); ``engine`` names the engine that answers (None: the default).
     """
     before = list(messages or [])
     pairs = [tuple(p) for p in (history or [])]
@@ -100,11 +101,11 @@ def respond(
     yield view(render.pending_html(len(sources or ())))
     text = ""
     try:
-        for piece in assistant.ask_stream(question, history=tuple(pairs), sources=list(sources) if sources else None):
+        for piece in assistant.ask_stream(question, history=tuple(pairs), sources=list(sources) if sources else None, engine=engine or None):
             if isinstance(piece, Answer):
                 answer = piece
                 break
-            text += piece
+            text += piece.text
             yield view(render.partial_html(text))
         else:
             raise AssistantError("the answer stream ended without an answer")

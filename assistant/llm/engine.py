@@ -42,7 +42,7 @@ from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_messages, parse_condensed
 from assistant.llm.verify import Verified, Verifier, split_answer_sentences
-from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck
+from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck, StreamEvent, TextDelta
 from corpus.errors import EngineError
 from index.embedding import Embedder
 from index.keyword import tokenize_query
@@ -144,9 +144,13 @@ class LLMEngine:
         yield from _pieces(answer.text)
         yield answer
 
-    def answer_stream(self, question: str, query: str, passages: Sequence[Passage], sources: Sequence[str] | None = None) -> Iterator[str | Answer]:
-        """Verified sentences of the answer as they are generated (joined: ``Answer.text``),
-        then the ``Answer``."""
+    def answer_stream(self, question: str, query: str, passages: Sequence[Passage], sources: Sequence[str] | None = None) -> Iterator[StreamEvent]:
+        """Verified sentences of the answer as they are generated (``TextDelta``s; joined:
+        ``Answer.text``), then the ``Answer``."""
+        for item in self._events(question, query, passages, sources):
+            yield item if isinstance(item, Answer) else TextDelta(item)
+
+    def _events(self, question: str, query: str, passages: Sequence[Passage], sources: Sequence[str] | None) -> Iterator[str | Answer]:
         passages = tuple(passages)
         # the extractive engine's relevance gate decides refusals (no LLM call), and its answer
         # is the fallback
