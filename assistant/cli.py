@@ -104,7 +104,11 @@ def cli() -> None:
 @click.option("--rebuild", is_flag=True, help="Drop the index and build it from scratch.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--check", is_flag=True, help="Only report whether the index matches the corpus (exit 1 when not).")
-def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool) -> None:
+@click.option("--watch", is_flag=True, help="Keep watching the corpus folder; re-index after changes (Ctrl-C to stop).")
+@click.option("--quiet", type=float, default=1.0, show_default=True, help="With --watch: seconds without changes that end a burst.")
+@click.option("--feeds-every", type=float, default=None, help="With --watch: also sync the followed feeds every N minutes.")
+def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool, watch: bool = False, quiet: float = 1.0,
+              feeds_every: float | None = None) -> None:
     """Index the corpus folder: embed new and changed articles, remove deleted ones."""
     try:
         assistant = _assistant(settings)
@@ -120,6 +124,13 @@ def index_cmd(settings: Settings, rebuild: bool, as_json: bool, check: bool) -> 
         click.echo(result.summary())
         if not result.ok:
             sys.exit(1)
+        return
+    if watch:
+        from assistant.cli_sources import run_watch
+
+        if rebuild:
+            assistant.index(rebuild=True)
+        run_watch(settings, assistant, quiet, feeds_every)
         return
     report = assistant.index(rebuild=rebuild, progress=_progress_bar(not as_json and sys.stderr.isatty()))
     for warning in report.warnings:
@@ -162,8 +173,13 @@ def _render(answer: Any) -> str:
         for c in answer.citations:
             where = " · ".join(x for x in (c.publisher, c.date, c.section) if x)
             lines.append(f"  [{c.n}] {c.title} ({c.source}){' — ' + where if where else ''}")
+            if getattr(c, "url", None):
+                lines.append(f"      {c.url}")
             quote = " ".join(c.quotes) if c.quotes else c.text
             lines.append(f"      “{quote[:300]}{'…' if len(quote) > 300 else ''}”")
+    if getattr(answer, "related", ()):
+        lines += ["", "Closest passages (they do not answer it):"]
+        lines += [f"  - {c.title} ({c.source}){' — ' + c.section if c.section else ''}" for c in answer.related]
     return "\n".join(lines)
 
 
@@ -303,6 +319,17 @@ def _load_plugins() -> None:
     for ep in entry_points(group="assistant.commands"):
         if ep.name not in cli.commands:
             cli.add_command(ep.load(), ep.name)
+
+
+def _register_sources() -> None:
+    """``add`` and ``feeds`` (articles by URL and from feeds) live in ``assistant.cli_sources``."""
+    from assistant.cli_sources import add_cmd, feeds_group
+
+    cli.add_command(add_cmd)
+    cli.add_command(feeds_group)
+
+
+_register_sources()
 
 
 def main(argv: list[str] | None = None) -> None:
