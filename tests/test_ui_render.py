@@ -113,3 +113,22 @@ def test_pending_html_names_the_chosen_articles():
     assert "Searching the articles" in render.pending_html()
     assert "Searching the 1 chosen article…" in render.pending_html(1)
     assert "Searching the 2 chosen articles…" in render.pending_html(2)
+
+
+def test_a_not_in_passages_refusal_shows_the_passages_read_as_related_not_as_sources():
+    from assistant.models import Answer, Citation
+
+    near = Citation(n=1, title="Go in 2026", source="go.md", text="Go powers tools at Google.", score=0.4, quotes=("Go powers tools at Google.",))
+    refused = Answer(question="Who won?", text="The passages do not say.", refused=True, reason="not_in_passages", related=(near,))
+    panel = render.sources_html(refused)
+    assert "Not answered" in panel and "Go in 2026" in panel and "go.md" in panel
+    assert "No sources" in render.sources_html(Answer(question="q", text="t", refused=True, reason="not_covered"))
+
+
+def test_cli_lists_related_passages_of_a_refusal():
+    from assistant.cli import _render
+    from assistant.models import Answer, Citation
+
+    near = Citation(n=1, title="Go in 2026", source="go.md", text="Go.", score=0.4, section="Adoption")
+    out = _render(Answer(question="Who won?", text="The passages do not say.", refused=True, related=(near,)))
+    assert "Closest passages" in out and "Go in 2026 (go.md) — Adoption" in out

@@ -254,3 +254,7 @@ def upload_html(lines: Sequence[tuple[bool, str]], summary: str | None = None) -
     items = "".join(f'<li class="{"ok" if ok else "refused"}">{"✓" if ok else "✗"} {html.escape(text)}</li>' for ok, text in lines)
     tail = f'<div class="upload-summary">{html.escape(summary)}</div>' if summary else ""
     return f'<div class="upload-result"><ul>{items}</ul>{tail}</div>'
+    if answer.refused and answer.related:  # the model read these and found no answer in them
+        cards = "".join(_source_card(c) for c in answer.related)
+        return ('<div class="sources related"><div class="sources-for">Not answered; the closest passages, '
+                f'for reading yourself:</div>{cards}</div>')
