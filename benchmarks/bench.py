@@ -22,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
+
+from benchmarks.processes import stop, wait_for_http
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -91,26 +92,12 @@ def _ui_ready_seconds(data_dir: Path, corpus_dir: Path, timeout: float = 120.0) 
     exe = Path(sys.executable).parent / "assistant"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant"]
     env = {**os.environ, "ASSISTANT_DATA": str(data_dir), "ASSISTANT_CORPUS": str(corpus_dir)}
-    started = time.perf_counter()
     proc = subprocess.Popen([*cmd, "ui", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while time.perf_counter() - started < timeout:
-            if proc.poll() is not None:
-                raise RuntimeError(f"`assistant ui` exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
-                    if resp.status == 200:
-                        return time.perf_counter() - started, _peak_rss_of(proc.pid)
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"`assistant ui` was not ready after {timeout:.0f} s")
+        seconds = wait_for_http(f"http://127.0.0.1:{port}/", proc, timeout, lambda why: RuntimeError(f"`assistant ui` {why}"))
+        return seconds, _peak_rss_of(proc.pid)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def _latency(assistant: Any, questions: list[str]) -> dict[str, float]:

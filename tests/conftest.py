@@ -118,29 +118,15 @@ def serve_process(cmd: list[str], ready_url: str, log_path: Path, name: str, tim
     """Start ``cmd`` (output to ``log_path``), wait until ``ready_url`` answers 200, yield the
     process, and stop it by PID afterwards. Use with ``yield from`` inside a fixture."""
     import subprocess
-    import time
-    import urllib.request
+
+    from benchmarks.processes import stop, wait_for_http
 
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(ready_url, timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{name} did not start: {log_path.read_text(errors='replace')[-2000:]}")
-            time.sleep(0.25)
+        wait_for_http(ready_url, proc, timeout, lambda why: RuntimeError(
+            f"{name} did not start ({why}): {log_path.read_text(errors='replace')[-2000:]}"))
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
