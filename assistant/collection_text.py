@@ -113,7 +113,8 @@ class Citer:
             text = chunk.text if chunk is not None else " ".join(self.quotes[cid])
             cites.append(Citation(n=n, title=title, source=source, text=text, score=score, section=section,
                                   chunk_id=cid, quotes=tuple(self.quotes[cid]),
-                                  publisher=getattr(chunk, "publisher", None), date=getattr(chunk, "date", None)))
+                                  publisher=getattr(chunk, "publisher", None), date=getattr(chunk, "date", None),
+                                  url=getattr(chunk, "url", None)))
             passages.append(Passage(chunk_id=cid, text=text, title=title, source=source, section=section, score=score,
                                     start=getattr(chunk, "start", 0), end=getattr(chunk, "end", 0)))
         return tuple(cites), tuple(passages)

@@ -170,7 +170,10 @@ def fetch(url: str, policy: FetchPolicy | None = None) -> Fetched:
                         location = _header(response.headers, b"location")
                         if not location:
                             raise ArticleError(f"{_short(first)}: a redirect without a location; nothing saved")
-                        current = check_url(urljoin(current, location))
+                        try:
+                            current = check_url(urljoin(current, location))
+                        except ArticleError as exc:
+                            raise ArticleError(f"{_short(first)}: redirected to {exc}") from None
                         continue
                     if not 200 <= response.status < 300:
                         raise ArticleError(f"{_short(first)}: the server answered HTTP {response.status}; nothing saved")

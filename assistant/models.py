@@ -24,6 +24,7 @@ class Passage:
     date: str | None = None
     dense_score: float | None = None
     keyword_score: float | None = None
+    url: str | None = None  # the article's web address, when it came from the web
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Citation:
     date: str | None = None
     chunk_id: str = ""
     quotes: tuple[str, ...] = ()
+    url: str | None = None  # the article's web address, when it came from the web
 
     @classmethod
     def of(cls, n: int, passage: Passage, quotes: tuple[str, ...] = ()) -> Citation:
@@ -55,10 +57,11 @@ class Citation:
             date=passage.date,
             chunk_id=passage.chunk_id,
             quotes=tuple(q for q in quotes if q in passage.text),
+            url=passage.url,
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "title": self.title, "source": self.source, "text": self.text, "score": round(self.score, 4)}
+        return {"n": self.n, "title": self.title, "source": self.source, "text": self.text, "score": round(self.score, 4), "url": self.url}
 
 
 @dataclass(frozen=True)

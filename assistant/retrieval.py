@@ -46,6 +46,7 @@ def passage_of(chunk: Chunk, score: float = 0.0, dense: float | None = None, key
         end=chunk.end,
         publisher=chunk.publisher,
         date=chunk.date,
+        url=chunk.url,
         dense_score=dense,
         keyword_score=keyword,
     )

@@ -127,6 +127,7 @@ def chunk_article(article: Article, max_chars: int = 800, overlap_chars: int = 2
             publisher=article.publisher,
             date=article.date,
             article_hash=article_hash,
+            url=article.url,
         )
         for i, (section, a, b) in enumerate(spans)
     ]

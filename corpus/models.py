@@ -57,6 +57,7 @@ class Chunk:
     publisher: str | None = None
     date: str | None = None
     article_hash: str = ""
+    url: str | None = None  # where the article was fetched from (front matter ``url``)
 
     def embedding_text(self) -> str:
         """What the embedder sees: the passage with its title and section for context."""

@@ -43,6 +43,8 @@ def chunk_to_metadata(chunk: Chunk) -> dict[str, Any]:
         meta["publisher"] = chunk.publisher
     if chunk.date:
         meta["date"] = chunk.date
+    if chunk.url:
+        meta["url"] = chunk.url
     return meta
 
 
@@ -59,6 +61,7 @@ def metadata_to_chunk(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
         publisher=meta.get("publisher") or None,
         date=meta.get("date") or None,
         article_hash=str(meta.get("article_hash", "")),
+        url=meta.get("url") or None,
     )
 
 

@@ -132,7 +132,7 @@ class LLMEngine:
         related = tuple(
             Citation(n=n, title=e.passage.title, source=e.passage.source, text=e.passage.text, score=e.passage.score,
                      section=e.passage.section, publisher=e.passage.publisher, date=e.passage.date,
-                     chunk_id=e.passage.chunk_id, quotes=e.evidence)
+                     chunk_id=e.passage.chunk_id, quotes=e.evidence, url=e.passage.url)
             for n, e in enumerate(excerpts, start=1)
         )
         yield NOT_IN_PASSAGES
@@ -271,7 +271,7 @@ def _list_items(answer: Answer) -> list[tuple[str, Citation]]:
 
 
 def _passage_of(c: Citation) -> Passage:
-    return Passage(c.chunk_id, c.text, c.title, c.source, c.section, c.score, publisher=c.publisher, date=c.date)
+    return Passage(c.chunk_id, c.text, c.title, c.source, c.section, c.score, publisher=c.publisher, date=c.date, url=c.url)
 
 
 class _State:
@@ -354,7 +354,8 @@ class _State:
         for n, m in sorted(self.number.items(), key=lambda kv: kv[1]):
             p = self.passages[n - 1]
             out.append(Citation(n=m, title=p.title, source=p.source, text=p.text, score=p.score, section=p.section,
-                                publisher=p.publisher, date=p.date, chunk_id=p.chunk_id, quotes=tuple(self.quotes.get(n, ()))))
+                                publisher=p.publisher, date=p.date, chunk_id=p.chunk_id, quotes=tuple(self.quotes.get(n, ())),
+                                url=p.url))
         return tuple(out)
 
 
