@@ -141,6 +141,7 @@ def watch_corpus(
         raise AssistantError(f"corpus folder {assistant.settings.corpus_dir} does not exist or is not a folder")
     ignore = [Path(assistant.settings.data_dir).resolve()]
     next_feeds = time.monotonic() if options.feeds_every_s else float("inf")
+    indexed: dict[Path, tuple[int, int] | None] = {}  # what the last run read of the paths it was run for
     catch_up = options.initial  # the first run, once the watcher is up (nothing changed meanwhile is lost)
     batches = watchfiles.watch(
         root,
@@ -155,12 +156,15 @@ def watch_corpus(
     for changes in batches:
         if stop.is_set():
             return
-        if changes or catch_up:
-            paths = {Path(p) for _, p in changes}
+        paths = {Path(p) for _, p in changes}
+        if paths and all(p in indexed and _stamp(p) == indexed[p] for p in paths):
+            paths = set()  # changes seen while the files settled: the last run read them already
+        if paths or catch_up:
             wait_until_settled(paths, options.settle_s, options.settle_timeout_s, stop)
             if stop.is_set():
                 return
             catch_up = False
+            indexed = {p: _stamp(p) for p in paths}
             emit(_index(assistant, options, len(paths)))
         if time.monotonic() >= next_feeds:
             emit(_sync_feeds(assistant))
