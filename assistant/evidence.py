@@ -30,10 +30,22 @@ from functools import lru_cache
 
 from index.keyword import tokenize_query
 
-__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability"]
+__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
+# "how many users", "how much health", "what caliber": the answer is a number ("how much does
+# it matter?" is not: an auxiliary after "how much")
+_ASKS_NUMBER = re.compile(
+    r"\bhow\s+many\b|\bhow\s+much\s+(?!(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|had)\b)\w"
+    r"|\bwhat\s+(?:caliber|calibre|percentage|proportion)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundreds?|thousands?|millions?|billions?|dozens?|half|twice|double|triple|once)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -164,6 +176,16 @@ def _coverage(terms: Sequence[Term], text: str) -> float:
     low = text.lower()
     found = {t.token for t in terms if t.token in tokens or (t.phrase and re.search(rf"\b{re.escape(t.phrase.lower())}\b", low))}
     return sum(t.weight for t in terms if t.token in found) / total
+
+
+def asks_for_number(question: str) -> bool:
+    """True for a question whose answer is a quantity ("How many parameters ...?"). Pure."""
+    return bool(_ASKS_NUMBER.search(question))
+
+
+def states_number(text: str) -> bool:
+    """True when ``text`` (citation markers aside) states a number, in digits or words. Pure."""
+    return bool(_NUMBER.search(re.sub(r"\[\d+\]", "", text)))
 
 
 def answerability(evidence: Evidence, weights: GateWeights) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
-from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence
+from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from corpus.text import sentence_spans
 from index.embedding import Embedder
@@ -296,6 +296,8 @@ class ExtractiveEngine:
         if self.gate is not None:
             found = self.evidence(question, query, top, relevance, sources, composed)
             if found.missing_names or answerability(found, self.gate) < 0.5:
+                return self._refuse(question, passages)
+            if asks_for_number(question) and not states_number(composed.text):  # asked how many, told no number
                 return self._refuse(question, passages)
         return composed
 

@@ -3,7 +3,7 @@
 from assistant.citations import attach_citation, cited_numbers, drop_invalid_citations
 from assistant.conversation import is_follow_up, retrieval_query
 from assistant.evaluation import EvalItem, score_item, summarize
-from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence
+from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
 from assistant.extractive import NOT_COVERED, ExtractiveEngine, lead_in_items
 from assistant.models import Passage
 
@@ -190,3 +190,21 @@ def test_number_phrase_prefers_its_own_day_over_a_neighbouring_one(real_embedder
     ]
     answer = engine.answer("What happens on day 2?", "What happens on day 2?", passages)
     assert answer.text.startswith("After a few miles of winding tunnel")
+
+
+def test_quantity_questions_and_numbers_stated():
+    assert asks_for_number("How many parameters does the model have?") and asks_for_number("How much health do they have?")
+    assert asks_for_number("What caliber is the bullet?")
+    assert not asks_for_number("How much does latency matter?") and not asks_for_number("What is Go good for?")
+    assert states_number("It keeps 100,000 users live [1].") and states_number("Seven hundred and thirty days [2].")
+    assert not states_number("It has more parameters than before [1].")  # the citation marker is not a number
+
+
+def test_a_quantity_question_answered_without_a_number_is_refused(real_embedder):
+    engine = ExtractiveEngine(real_embedder, gate=GateWeights(), present=lambda tokens, sources: set(tokens))
+    passages = [_passage(0, "Mutant Bullet Kin behave like regular Bullet Kin, but have higher health. They release poison creep.", 0.8)]
+    q = "How much health does the Mutant Bullet Kin have?"
+    assert engine.answer(q, q, passages, sources=["s0.md"]).refused
+    stated = [_passage(0, "Mutant Bullet Kin have 25 health, more than regular Bullet Kin. They release poison creep.", 0.8)]
+    answer = engine.answer(q, q, stated, sources=["s0.md"])
+    assert not answer.refused and "25" in answer.text
