@@ -277,3 +277,81 @@ def test_feeds_sync_takes_new_entries_once_and_a_failing_feed_does_not_stop_the_
     assert sum(h.endswith(".html") for h in httpd.hits) == page_hits  # no entry page fetched again
     assert _files(Path(assistant.settings.corpus_dir)) == files
     assert "Gone: failed:" in "\n".join(again.lines())
+
+
+def test_cited_fetched_article_links_its_url_in_the_window_and_the_cli(server, assistant: Assistant, capsys):
+    from assistant.cli import _render
+    from ui.render import sources_html
+
+    _, base = server
+    add_urls(assistant, [f"{base}/zig.html"], allow_private=True)
+    answer = assistant.ask("Which database allocates all of its memory statically?")
+    panel = sources_html(answer)
+    assert f'<a href="{base}/zig.html" target="_blank" rel="noopener noreferrer nofollow">Zig in 2026</a>' in panel
+    assert f"      {base}/zig.html" in _render(answer).split("\n")
+    assert answer.to_dict()["citations"][0]["url"] == f"{base}/zig.html"
+    hostile = Path(assistant.settings.corpus_dir) / "hostile.md"
+    hostile.write_text('---\ntitle: "Pony in 2026"\nurl: "javascript:alert(1)"\n---\n\nPony actors share memory safely through reference capabilities.\n', encoding="utf-8")
+    assistant.index()
+    answer = assistant.ask("How do Pony actors share memory safely?")
+    assert answer.citations[0].source == "hostile.md"
+    assert "<a " not in sources_html(answer) and "javascript:" not in sources_html(answer)
+
+
+def test_window_url_box_refuses_private_addresses_in_one_line_and_adds_public_ones(server, assistant: Assistant):
+    from ui.arrivals import MAX_URLS, add_urls_view
+
+    _, base = server
+    corpus = Path(assistant.settings.corpus_dir)
+    before = _files(corpus)
+    view = add_urls_view(assistant, f"{base}/gleam.html")  # the window never fetches from private addresses
+    assert "private, loopback or link-local address; refused" in view.result and view.result.count("<li") == 1
+    assert _files(corpus) == before and "3 articles" in view.status
+    too_many = add_urls_view(assistant, " ".join(f"https://example.com/{i}" for i in range(MAX_URLS + 1)))
+    assert "at most 10 at a time" in too_many.result and _files(corpus) == before
+    # the same view with private addresses allowed (what a local server needs) saves and indexes
+    added = add_urls_view(assistant, f"{base}/gleam.html\n{base}/image.png", allow_private=True)
+    assert "saved as gleam-in-2026.md" in added.result and "content type image/png" in added.result
+    assert "4 articles" in added.status and ("Gleam in 2026", "gleam-in-2026.md") in added.choices
+
+
+def test_window_status_and_article_list_follow_a_watcher_reindex_without_a_reload(tiny_corpus: Path, settings_for, real_embedder):
+    """``assistant ui --watch``: a file dropped into the folder shows in the open page's status line."""
+    from playwright.sync_api import sync_playwright
+
+    from assistant.watch import WatchOptions, watch_corpus
+    from conftest import free_port, write_article
+    from ui.app import build_app, launch_options
+
+    assistant = Assistant.from_settings(settings_for(tiny_corpus), embedder=real_embedder)
+    assistant.index()
+    app = build_app(assistant)
+    port = free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options())
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_corpus, args=(assistant, WatchOptions(quiet_ms=300, settle_s=0.2), stop), daemon=True)
+    watcher.start()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True)
+            try:
+                page = browser.new_page()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_function("document.querySelector('#status') && document.querySelector('#status').innerText.includes('3 articles')", timeout=30_000)
+                write_article(tiny_corpus, "zig.md", "Zig in 2026", "## Comptime\n\nZig's comptime generates code at compile time.")
+                page.wait_for_function("document.querySelector('#status').innerText.includes('4 articles')", timeout=30_000)
+                # the URL box: a private address is refused with one line, nothing saved
+                box = page.locator("#add-url textarea")
+                if not box.is_visible():
+                    page.get_by_text("Add articles").click()
+                box.fill("http://127.0.0.1:9/page.html")
+                box.press("Enter")
+                page.wait_for_selector("#upload-result li.refused", timeout=30_000)
+                assert "private, loopback or link-local" in page.inner_text("#upload-result")
+            finally:
+                browser.close()
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
+        app.close()
+    assert {a for a, _ in assistant.articles()} == {"go.md", "rust.md", "python.md", "zig.md"}

@@ -13,7 +13,7 @@ from typing import Any
 
 from corpus.errors import AssistantError
 from corpus.loaders import SUPPORTED_SUFFIXES
-from ui import handlers, render
+from ui import arrivals, handlers, render
 from ui.guard import check_credentials
 
 __all__ = ["build_app", "launch_options", "check_bind", "serve", "is_local"]
@@ -92,6 +92,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                         label="Article files: Markdown, text, HTML or PDF",
                         elem_id="upload",
                     )
+                    url_box = arrivals.url_box(gr)  # pages by address (ui/arrivals.py)
                     upload_result = gr.HTML("", label="Upload result", elem_id="upload-result")
 
         chat_inputs = [question, messages, history, selected, panels]
@@ -159,6 +160,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload")
         app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden")
         gr.api(ask_api, api_name="ask")
+        arrivals.wire(gr, assistant, url_box, upload_result, status, selected)  # and a refresh after re-indexes elsewhere
     # Several conversations at once: answers are short CPU work (embedding a few sentences),
     # so a handful in flight keeps both cores busy instead of queueing every turn behind one.
     app.queue(default_concurrency_limit=4)

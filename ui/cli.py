@@ -16,7 +16,8 @@ __all__ = ["ui_cmd"]
 @_engine
 @click.option("--host", default=None, help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
-def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
+@click.option("--watch", is_flag=True, help="Watch the corpus folder and re-index after changes (as `index --watch`).")
+def ui_cmd(settings: Settings, host: str | None, port: int | None, watch: bool = False) -> None:
     """Serve the chat window in the browser.
 
     Binds 127.0.0.1 unless --host says otherwise; any other address needs a password
@@ -26,4 +27,14 @@ def ui_cmd(settings: Settings, host: str | None, port: int | None) -> None:
 
     settings = settings.with_(host=host, port=port)
     check_bind(settings)  # refuse an unprotected network bind before loading anything
-    serve(_assistant(settings), settings)
+    assistant = _assistant(settings)
+    if not watch:
+        serve(assistant, settings)
+        return
+    from assistant.cli_sources import start_watch_thread
+
+    stop = start_watch_thread(assistant)  # the window's status line follows its re-indexes
+    try:
+        serve(assistant, settings)
+    finally:
+        stop.set()

@@ -212,13 +212,28 @@ def passage_html(text: str, quotes: Sequence[str]) -> str:
     return "".join(out).strip()
 
 
+def _web_link(url: str | None, text: str) -> str:
+    """``text`` (escaped) linking to ``url`` in a new tab when it is an http(s) address; plain
+    text otherwise (a ``javascript:`` or other scheme in an article's front matter links nowhere)."""
+    from urllib.parse import urlsplit
+
+    label = html.escape(text)
+    try:
+        ok = bool(url) and urlsplit(str(url)).scheme.lower() in ("http", "https") and bool(urlsplit(str(url)).hostname)
+    except ValueError:
+        ok = False
+    if not ok or any(ch.isspace() or not ch.isprintable() for ch in str(url)):
+        return label
+    return f'<a href="{html.escape(str(url), quote=True)}" target="_blank" rel="noopener noreferrer nofollow">{label}</a>'
+
+
 def _source_card(c: Citation) -> str:
     meta = " · ".join(html.escape(x) for x in (c.publisher, c.date) if x)
     section = f'<div class="source-section">§ {html.escape(c.section)}</div>' if c.section else ""
     return (
         f'<div class="source" id="source-{c.n}">'
         f'<div class="source-head"><span class="source-n">{c.n}</span>'
-        f'<span class="source-title">{html.escape(c.title)}</span></div>'
+        f'<span class="source-title">{_web_link(getattr(c, "url", None), c.title)}</span></div>'
         f'<div class="source-meta">{meta + " · " if meta else ""}<code>{html.escape(c.source)}</code></div>'
         f"{section}"
         f'<div class="passage">{passage_html(c.text, c.quotes)}</div>'
