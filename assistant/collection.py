@@ -55,11 +55,14 @@ class CollectionAnswerer:
         """True when the committed index has article knowledge."""
         return self.reader.available()
 
-    def answer(self, question: str, shape: Shape) -> Answer | None:
-        """The answer of a collection, comparison or summary ``shape``; None without knowledge."""
+    def answer(self, question: str, shape: Shape, source: str | None = None) -> Answer | None:
+        """The answer of a collection, comparison or summary ``shape``; None without knowledge.
+        ``source``: the one article a summary question is limited to ("What is this article about?")."""
         reader, params = self.reader, self.params
         if shape.name not in ("collection", "comparison", "summary") or not reader.available():
             return None
+        if source is not None:
+            return summary(reader, params, question, shape, only=source) if shape.name == "summary" else None
         asked = " ".join(shape.sides) if shape.name == "comparison" else shape.target if shape.name == "summary" else focus(question)
         if reader.unknown(asked):
             return refuse(question, shape)

@@ -30,6 +30,14 @@ EMPTY_QUESTION = "Please type a question about the articles."
 _WHOLE_COLLECTION = ("collection", "comparison", "summary")
 
 
+def _whole(shape: Shape, sources: Sequence[str] | None) -> bool:
+    """Answered from the articles' knowledge: collection-wide, comparison and summary questions
+    over the whole collection, and a summary of the one article a question is limited to."""
+    if sources is None:
+        return shape.name in _WHOLE_COLLECTION
+    return shape.name == "summary" and len(set(sources)) == 1
+
+
 def _clean_question(question: object) -> str:
     text = "" if question is None else str(question)
     return "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in text).strip()
@@ -271,13 +279,13 @@ class Assistant:
         """Collection-wide, comparison and summary questions, from the articles' knowledge
         (``assistant/collection.py``); None for other shapes, for questions limited to some
         articles, and for an index built without knowledge (the engine answers then)."""
-        if shape.name not in _WHOLE_COLLECTION or sources is not None:
+        if not _whole(shape, sources):
             return None
         if self._collection is None:
             from assistant.collection import CollectionAnswerer
 
             self._collection = CollectionAnswerer(self._c)
-        return self._collection.answer(question, shape)
+        return self._collection.answer(question, shape, source=next(iter(sources)) if sources else None)
 
     def ask_stream(
         self, question: str, history: History = (), sources: Sequence[str] | None = None, engine: str | None = None
@@ -290,7 +298,7 @@ class Assistant:
         if not q or len(q) > self.settings.max_question_chars:
             yield from stream_of(self.ask(question, history, sources, engine))
             return
-        if sources is None and classify(q).name in _WHOLE_COLLECTION:
+        if _whole(classify(q), sources):
             answer = self.ask(question, history, sources, engine)
             yield from stream_of(answer, by_line=answer.shape in _WHOLE_COLLECTION)
             return

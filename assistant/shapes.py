@@ -47,8 +47,9 @@ _SUMMARY = [
     re.compile(r"^(?:please\s+)?(?:give|write|provide|show)\s+(?:me\s+|us\s+)?(?:a|an|the)\s+(?:short\s+|brief\s+|quick\s+)?(?:summary|overview|synopsis|recap|tl;?\s?dr)\s+(?:of|for)\s+(?P<t>.+)$", _FLAGS),
     re.compile(r"^(?:what(?:'s| is)\s+)?(?:a\s+|the\s+)?(?:summary|synopsis|tl;?\s?dr)\s+(?:of|for)\s+(?P<t>.+)$", _FLAGS),
     re.compile(r"^tl;?\s?dr:?\s+(?P<t>.+)$", _FLAGS),
-    re.compile(r"^what\s+(?:are|were)\s+the\s+(?:key|main|central|most important)\s+(?:points|ideas|takeaways|arguments|messages)\s+(?:of|in|from)\s+(?P<t>(?:the|this|that)\s+(?:article|post|page|guide|document|piece)\b.*)$", _FLAGS),
+    re.compile(r"^what\s+(?:are|were)\s+the\s+(?:key|main|central|most important)\s+(?:points|ideas|takeaways|arguments|messages|topics|themes)\s+(?:of|in|from|covered\s+in|discussed\s+in)\s+(?P<t>(?:the|this|that)\s+(?:article|post|page|guide|document|piece)\b.*)$", _FLAGS),
     re.compile(r"^what\s+(?:is|does)\s+(?P<t>the\s+(?:article|post|page|guide|document|piece)\s+(?:about|on|titled|called)\s+.+?)\s+(?:about|say)$", _FLAGS),
+    re.compile(r"^what\s+(?:is|does)\s+(?P<t>(?:this|the)\s+(?:article|post|page|guide|document|piece))\s+(?:about|say)$", _FLAGS),
 ]
 _TARGET_LEAD = re.compile(
     r"^(?:(?:the|this|that|an?)\s+)?(?:(?:article|post|page|guide|document|piece|text)s?\s+)?(?:(?:about|on|to|of|titled|called|named|regarding)\s+)?",

@@ -26,10 +26,14 @@ def _one_per_section(points: list[Any], limit: int) -> list[Any]:
     return sorted((firsts + rest)[:limit], key=lambda p: p.order)
 
 
-def summary(reader: KnowledgeReader, params: CollectionParams, question: str, shape: Shape) -> Answer:
+def summary(reader: KnowledgeReader, params: CollectionParams, question: str, shape: Shape, only: str | None = None) -> Answer:
+    """The key points of the article ``shape.target`` names (or of ``only``, the one article the
+    question is limited to)."""
     cat = reader.catalog()
-    if not cat.titles:
+    if not cat.titles or (only is not None and only not in cat.titles):
         return refuse(question, shape)
+    if only is not None:
+        return _points_of(reader, params, question, shape, cat, only)
     target = shape.target
     tokens = frozenset(tokenize_query(target))
     title_tokens = reader.title_tokens(cat)
@@ -48,6 +52,11 @@ def summary(reader: KnowledgeReader, params: CollectionParams, question: str, sh
     source = max(cat.titles, key=score)
     if content.get(source, 0.0) < params.min_relevance and not tokens & title_tokens.get(source, frozenset()):
         return refuse(question, shape)
+    return _points_of(reader, params, question, shape, cat, source)
+
+
+def _points_of(reader: KnowledgeReader, params: CollectionParams, question: str, shape: Shape, cat: Any, source: str) -> Answer:
+    store = reader.store
     records = store.knowledge_records(where={"$and": [{"kind": "point"}, {"source": source}]})
     points = _one_per_section(sorted((point_from_record(doc, meta) for _, doc, meta, _ in records), key=lambda p: -p.score), params.summary_points)
     if not points:

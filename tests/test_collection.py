@@ -42,6 +42,17 @@ def _check_citations(answer: Answer) -> None:
             assert " ".join(quote.split()) in " ".join(c.text.split())
 
 
+def test_what_is_this_article_about_summarises_the_one_article_it_is_limited_to(indexed):
+    for source in ("eleorex-backend-framework-trends-2026.md", "selecting-your-2026-backend-foundation.md"):
+        answer = indexed.ask("What is this article about?", sources=[source])
+        assert answer.shape == "summary" and not answer.refused and len(answer.citations) >= 3
+        assert _cited_sources(answer) == {source}
+        *deltas, streamed = indexed.ask_stream("What are the key topics of this article?", sources=[source])
+        assert streamed.shape == "summary" and _cited_sources(streamed) == {source}
+    two = indexed.ask("What is this article about?", sources=["eleorex-backend-framework-trends-2026.md", "best-backend-frameworks-2026.md"])
+    assert two.shape != "summary"  # limited to two articles: "this article" names neither
+
+
 def test_summary_returns_the_named_articles_key_points_in_order(indexed):
     answer = indexed.ask("Summarize the article about developer priorities.")
     assert answer.shape == "summary" and not answer.refused
