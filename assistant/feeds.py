@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.fetch import FEED_TYPES, FetchPolicy, check_url, fetch
 from assistant.web_articles import Taken, add_taken, take_article

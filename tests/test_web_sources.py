@@ -92,6 +92,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.hits.append(path)  # type: ignore[attr-defined]
         if path in PAGES:
             self._send(200, "text/html; charset=utf-8", PAGES[path])
+        elif path == "/crystal.pdf":
+            from test_bad_input import make_pdf
+
+            lines = ["Crystal in 2026", "", "Crystal compiles Ruby-like code to native binaries through LLVM.",
+                     "Its fibers and channels give concurrency without callbacks."]
+            self._send(200, "application/pdf", make_pdf(lines))
         elif path == "/nim.txt":
             self._send(200, "text/plain; charset=utf-8", TEXT.encode())
         elif path == "/rss.xml":
@@ -153,9 +159,9 @@ LOCAL = FetchPolicy(allow_private=True, read_timeout=1.0, total_timeout=5.0)
 
 def test_add_url_saves_article_with_metadata_and_answers_from_it_right_after(server, assistant: Assistant):
     _, base = server
-    report = add_urls(assistant, [f"{base}/zig.html", f"{base}/nim.txt"], allow_private=True)
-    assert [o.saved_as for o in report.outcomes] == ["zig-in-2026.md", "nim-in-2026.md"], report.outcomes
-    assert report.index is not None and report.index.added == 2
+    report = add_urls(assistant, [f"{base}/zig.html", f"{base}/nim.txt", f"{base}/crystal.pdf"], allow_private=True)
+    assert [o.saved_as for o in report.outcomes] == ["zig-in-2026.md", "nim-in-2026.md", "crystal-in-2026.md"], report.outcomes
+    assert report.index is not None and report.index.added == 3
     saved = (Path(assistant.settings.corpus_dir) / "zig-in-2026.md").read_text(encoding="utf-8")
     assert saved.startswith("---\ntitle: Zig in 2026\npublisher: Systems Weekly\ndate: '2026-05-04'\n")
     assert f"url: {base}/zig.html" in saved and "Subscribe" not in saved and "Related articles" not in saved
@@ -168,6 +174,9 @@ def test_add_url_saves_article_with_metadata_and_answers_from_it_right_after(ser
     answer = assistant.ask("What does Nimble install libraries from?")
     assert not answer.refused and answer.citations[0].source == "nim-in-2026.md"
     assert answer.citations[0].url == f"{base}/nim.txt"
+    answer = assistant.ask("What does Crystal compile through?")
+    assert not answer.refused and answer.citations[0].source == "crystal-in-2026.md"
+    assert answer.citations[0].url == f"{base}/crystal.pdf"
 
 
 def test_add_same_url_twice_or_by_a_redirect_saves_it_once(server, assistant: Assistant):
