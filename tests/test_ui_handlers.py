@@ -62,13 +62,13 @@ def test_respond_with_follow_up_uses_history(assistant, monkeypatch):
     seen = {}
     real = assistant.ask_stream
 
-    def spy(question, history=(), sources=None):
-        seen["history"] = history
-        yield from real(question, history, sources)
+    def spy(question, history=(), sources=None, engine=None):
+        seen["history"], seen["engine"] = history, engine
+        yield from real(question, history, sources, engine)
 
     monkeypatch.setattr(assistant, "ask_stream", spy)
-    list(handlers.respond(assistant, "Who uses it?", [], [("What is Go good for?", "Concurrency [1].")]))
-    assert seen["history"] == (("What is Go good for?", "Concurrency [1]."),)
+    list(handlers.respond(assistant, "Who uses it?", [], [("What is Go good for?", "Concurrency [1].")], engine="extractive"))
+    assert seen["history"] == (("What is Go good for?", "Concurrency [1]."),) and seen["engine"] == "extractive"
 
 
 def test_respond_with_refused_question_shows_refusal_without_sources(tiny_corpus, settings_for, fake_embedder):
@@ -120,7 +120,7 @@ def test_stopped_with_finished_reply_changes_nothing(assistant):
 
 
 def test_respond_with_failing_assistant_says_so_and_logs(assistant, monkeypatch, caplog):
-    def broken(question, history=(), sources=None):
+    def broken(question, history=(), sources=None, engine=None):
         raise RuntimeError("disk on fire")
         yield  # a generator, like the real one
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from corpus.errors import AssistantError
 from corpus.loaders import SUPPORTED_SUFFIXES
-from ui import arrivals, handlers, render
+from ui import arrivals, handlers, render, sidebar
 from ui.guard import check_credentials
 
 __all__ = ["build_app", "launch_options", "check_bind", "serve", "is_local"]
@@ -46,6 +46,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
             gr.HTML(_HEADER)
             status = gr.HTML(handlers.status_html(assistant), label="Status", elem_id="status")
         with gr.Row(equal_height=False):
+            bar = sidebar.build(gr, assistant)  # saved conversations, export, engine (ui/sidebar.py)
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(
                     label="Conversation",
@@ -59,7 +60,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                     latex_delimiters=[],
                     sanitize_html=True,
                     allow_tags=False,
-                    feedback_options=None,
+                    feedback_options=("Like", "Dislike"),
                     group_consecutive_messages=False,
                     buttons=[],  # a copy button would copy the markup, not the answer
                 )
@@ -72,6 +73,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                     autofocus=True,
                     max_lines=6,
                 )
+                bar = sidebar.feedback_box(gr, bar)
                 clear = gr.Button("New conversation", size="sm", variant="secondary", elem_id="clear")
             with gr.Column(scale=2, min_width=320):
                 gr.HTML('<div class="panel-title">Sources</div>')
@@ -81,6 +83,7 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                         choices=choices,
                         value=[],
                         multiselect=True,
+                        filterable=True,  # type to narrow a long list
                         label="Articles",
                         info="Answers come only from the chosen articles; none chosen = all.",
                         elem_id="filter",
@@ -95,12 +98,13 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                     url_box = arrivals.url_box(gr)  # pages by address (ui/arrivals.py)
                     upload_result = gr.HTML("", label="Upload result", elem_id="upload-result")
 
-        chat_inputs = [question, messages, history, selected, panels]
+        chat_inputs = [question, messages, history, selected, panels, bar.engine, bar.current]
         chat_outputs = [chatbot, messages, history, sources, question, panels]
 
-        def chat_turn(message: str, shown: list[Any], pairs: list[Any], chosen: list[str] | None, earlier: list[str]):
+        def chat_turn(message: str, shown: list[Any], pairs: list[Any], chosen: list[str] | None, earlier: list[str],
+                      engine: str | None, current: dict[str, Any] | None):
             first = True
-            for view in handlers.respond(assistant, message, shown, pairs, chosen, earlier):
+            for view in handlers.respond(assistant, message, shown, pairs, chosen, earlier, engine=engine):
                 # empty the box once (the person may type the next question meanwhile) and
                 # offer Stop while the answer streams
                 if view.done:
@@ -108,7 +112,8 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                 else:
                     box = gr.Textbox(value="", submit_btn=False, stop_btn=True) if first else gr.skip()
                 first = False
-                yield view.messages, view.messages, view.history, view.sources, box, view.panels
+                kept = sidebar.after_turn(current, message, view, engine) if view.done else gr.skip()
+                yield view.messages, view.messages, view.history, view.sources, box, view.panels, kept
 
         def stop_chat(shown: list[Any], pairs: list[Any], earlier: list[str]):
             view = handlers.stopped(shown, pairs, earlier)
@@ -137,6 +142,14 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
                 _discard_uploads(files)  # refused or saved, the temporary copy goes
             return view.result, view.status, gr.Dropdown(choices=view.choices), None
 
+        def examples_now():
+            """The example questions of the collection as indexed now (after an upload or a re-index)."""
+            try:
+                now = handlers.examples_for(assistant.outline())
+            except AssistantError:
+                now = []
+            return gr.Chatbot(examples=[{"text": q} for q in now] or None)
+
         def refresh():
             return handlers.status_html(assistant), gr.Dropdown(choices=handlers.article_choices(assistant))
 
@@ -146,19 +159,24 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
 
         ask_api.__annotations__ = {"question": str, "return": dict[str, Any]}
 
-        asked = question.submit(chat_turn, chat_inputs, chat_outputs, api_name="chat")
+        asked = question.submit(chat_turn, chat_inputs, [*chat_outputs, bar.current], api_name="chat")
         example_asked = chatbot.example_select(take_example, None, question, api_visibility="private").then(
-            chat_turn, chat_inputs, chat_outputs, api_name="example_chat", api_visibility="private"
+            chat_turn, chat_inputs, [*chat_outputs, bar.current], api_name="example_chat", api_visibility="private"
         )
         question.stop(stop_chat, [messages, history, panels], chat_outputs, cancels=[asked, example_asked], api_visibility="private")
         # a click on an earlier answer (or its [n]) shows that answer's sources, then scrolls to [n]
         chatbot.select(show_sources_of, [panels], sources, api_visibility="private", show_progress="hidden").then(
             None, None, None, js=_SCROLL_TO_TARGET, api_visibility="private"
         )
-        clear.click(clear_chat, None, chat_outputs, api_visibility="private")
-        chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")
-        files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload")
-        app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden")
+        cleared = [clear.click(clear_chat, None, chat_outputs, api_visibility="private"),
+                   chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")]
+        sidebar.wire(gr, app, assistant, bar, chatbot, chat_outputs, [asked, example_asked], cleared)
+        files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload").then(
+            examples_now, None, chatbot, api_visibility="private", show_progress="hidden"
+        )
+        app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden").then(
+            examples_now, None, chatbot, api_visibility="private", show_progress="hidden"
+        )
         gr.api(ask_api, api_name="ask")
         arrivals.wire(gr, assistant, url_box, upload_result, status, selected)  # and a refresh after re-indexes elsewhere
     # Several conversations at once: answers are short CPU work (embedding a few sentences),

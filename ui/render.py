@@ -6,8 +6,8 @@ an article cannot inject tags or scripts into the page. The markup is a single l
 (``ui.app``), so article text or a question that looks like Markdown — ``![x](http://…)``,
 ``## heading``, blank lines — is shown as written and fetches nothing. The answers the assistant itself lays out — lists, tables and
 summaries (``Answer.shape`` other than ``factoid``) — are turned into ``<ul>``/``<table>`` here
-(``structured_html``): only "- " bullets, "| a | b |" tables and ``**bold**``/``*italic*`` in its
-own wording, all on escaped text.
+(``structured_html``): only "- " bullets, "| a | b |" tables, fenced code blocks and
+``**bold**``/``*italic*``/```code``` in its own wording, all on escaped text.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from assistant.engines import ENGINE_LABELS
 from assistant.models import Answer, Citation
 
 __all__ = [
@@ -35,11 +36,17 @@ __all__ = [
     "question_html",
     "one_line",
     "structured_html",
+    "engine_label",
+    "refusal_reason",
     "SOURCES_EMPTY",
 ]
 
 _MARKER = re.compile(r"\[(\d+)\]")
-_REFUSAL_TAGS = {"not_covered": "Not in the articles", "empty_question": "Empty question", "question_too_long": "Too long"}
+_REFUSAL_TAGS = {"not_covered": "Not in the articles", "empty_question": "Empty question", "question_too_long": "Too long",
+                 "not_in_passages": "Not in the passages"}
+_REFUSAL_REASONS = {"not_covered": "the articles do not cover this question", "empty_question": "the question is empty",
+                    "question_too_long": "the question is too long",
+                    "not_in_passages": "the closest passages were read and do not answer it"}
 SOURCES_EMPTY = '<div class="sources-empty">Ask a question: the passages the answer cites appear here.</div>'
 
 
@@ -78,11 +85,13 @@ def _with_links(text: str, valid: range) -> str:
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 _ROW = re.compile(r"^\|(.*)\|\s*$")
+_CODE = re.compile(r"`([^`<>]+)`")
 
 
 def _inline(text: str, valid: range) -> str:
     """One line of the assistant's own layout: escaped, cited, with ``**bold**``/``*italic*``."""
     out = _with_links(text, valid)
+    out = _CODE.sub(r"<code>\1</code>", out)
     out = _BOLD.sub(r"<strong>\1</strong>", out)
     return _ITALIC.sub(r"<em>\1</em>", out)
 
@@ -101,7 +110,15 @@ def structured_html(text: str, valid: range) -> str:
     i = 0
     while i < len(lines):
         line = lines[i].strip()
-        if line.startswith("- "):
+        if line.startswith("```"):
+            code = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith("```"):
+                code.append(lines[i])
+                i += 1
+            i += 1  # the closing fence (or the end)
+            out.append(f"<pre><code>{html.escape(chr(10).join(code))}</code></pre>")
+        elif line.startswith("- "):
             items = []
             while i < len(lines) and lines[i].strip().startswith("- "):
                 items.append(f"<li>{_inline(lines[i].strip()[2:], valid)}</li>")
@@ -124,18 +141,34 @@ def structured_html(text: str, valid: range) -> str:
     return "".join(out)
 
 
+def engine_label(engine: str) -> str:
+    """What the window calls an engine: ``extractive``, ``local model``, ... Pure."""
+    return ENGINE_LABELS.get(engine, engine or "extractive")
+
+
+def refusal_reason(answer: Answer) -> str:
+    """Why ``answer`` was refused, in a few words. Pure."""
+    return _REFUSAL_REASONS.get(answer.reason or "", "no answer was found in the articles")
+
+
+def _engine_tag(answer: Answer) -> str:
+    return f'<span class="engine-tag" title="Answered by the {html.escape(engine_label(answer.engine))} engine">{html.escape(engine_label(answer.engine))}</span>'
+
+
 def answer_html(answer: Answer) -> str:
-    """The chat bubble for a finished answer: cited text, or a refusal styled as such."""
+    """The chat bubble for a finished answer: cited text, or a refusal styled as such (its tag
+    and a line saying why); both end in a small tag naming the engine."""
     if answer.refused:
         tag = _REFUSAL_TAGS.get(answer.reason or "", "No answer")
-        return f'<div class="reply refusal"><span class="refusal-tag">{tag}</span> {_text(answer.text.strip())}</div>'
+        why = f'<div class="refusal-why">Why: {html.escape(refusal_reason(answer))}.</div>'
+        return f'<div class="reply refusal"><span class="refusal-tag">{tag}</span> {_text(answer.text.strip())}{why}{_engine_tag(answer)}</div>'
     valid = range(1, len(answer.citations) + 1)
     if getattr(answer, "shape", "factoid") != "factoid":
         body = structured_html(answer.text, valid)
     else:
         body = _with_links(answer.text.strip(), valid)
     notices = "".join(f'<div class="notice">{_text(n.strip())}</div>' for n in answer.notices)
-    return f'<div class="reply answer">{body}{notices}{_checks_line(answer)}</div>'
+    return f'<div class="reply answer">{body}{notices}{_checks_line(answer)}{_engine_tag(answer)}</div>'
 
 
 def _checks_line(answer: Answer) -> str:
@@ -245,6 +278,10 @@ def sources_html(answer: Answer | None) -> str:
     """The sources panel: one card per citation; nothing for a refusal."""
     if answer is None:
         return SOURCES_EMPTY
+    if answer.refused and answer.related:  # the model read these and found no answer in them
+        cards = "".join(_source_card(c) for c in answer.related)
+        return ('<div class="sources related"><div class="sources-for">Not answered; the closest passages, '
+                f'for reading yourself:</div>{cards}</div>')
     if answer.refused or not answer.citations:
         return '<div class="sources-empty">No sources: the articles do not answer this question.</div>'
     cards = "".join(_source_card(c) for c in answer.citations)
@@ -269,7 +306,3 @@ def upload_html(lines: Sequence[tuple[bool, str]], summary: str | None = None) -
     items = "".join(f'<li class="{"ok" if ok else "refused"}">{"✓" if ok else "✗"} {html.escape(text)}</li>' for ok, text in lines)
     tail = f'<div class="upload-summary">{html.escape(summary)}</div>' if summary else ""
     return f'<div class="upload-result"><ul>{items}</ul>{tail}</div>'
-    if answer.refused and answer.related:  # the model read these and found no answer in them
-        cards = "".join(_source_card(c) for c in answer.related)
-        return ('<div class="sources related"><div class="sources-for">Not answered; the closest passages, '
-                f'for reading yourself:</div>{cards}</div>')
