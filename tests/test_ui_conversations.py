@@ -163,3 +163,12 @@ def test_structured_answers_render_code_blocks_and_inline_code_escaped_with_link
     out = render.structured_html(text, range(1, 2))
     assert "<pre><code>&lt;script&gt;alert(1)&lt;/script&gt;\nx = [1]</code></pre>" in out
     assert "<li><code>go run</code> starts it" in out and out.count('class="cite"') == 2
+
+
+def test_store_drops_the_oldest_conversations_beyond_the_browsers_budget():
+    big = conv.add_turn(conv.new_conversation(), "q?", cited(text="x" * 600_000), message=1)
+    many = [dict(big, id=str(i)) for i in range(5)]
+    kept = conv.store_of(many)["conversations"]
+    assert [c["id"] for c in kept] == ["0", "1", "2"]  # newest first, under MAX_STORE_CHARS together
+    huge = dict(big, id="h", turns=big["turns"] * 4)
+    assert [c["id"] for c in conv.store_of([huge, *many])["conversations"]] == ["h"]  # the newest is always kept

@@ -25,6 +25,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-sync", "--no-first-run"]
 STORE_CHANGED = """before => { const k = Object.keys(localStorage).find(k => k.startsWith('article-assistant-'));
     const now = k && localStorage.getItem(k); return now && now !== before ? now : false; }"""
+ZIG = "---\ntitle: \"Zig on the server\"\n---\n\n## Allocators\n\nZig passes allocators explicitly to every function that allocates.\n"
 QUESTIONS = ["What are Go's goroutines good for?", "What is polyglot persistence?", "What is FastAPI?",
              "What is Express.js known for?", "Which Rust framework hits a million requests per second?"]
 
@@ -142,6 +143,12 @@ def test_page_keeps_conversations_takes_feedback_exports_and_shows_the_collectio
                 mine = examples(served.url)
                 assert any("Zig" in e or "Elixir" in e or "Allocators" in e for e in theirs), theirs
                 assert mine and not set(mine) & set(theirs) and not any("Zig" in e for e in mine)
+                # an article added in the window: the examples are made again from the new collection
+                added = shots / "zig-on-the-server.md"
+                added.write_text(ZIG, encoding="utf-8")
+                page.get_by_text("Add articles", exact=True).click()
+                page.locator("#upload input[type=file]").set_input_files(str(added))
+                page.wait_for_function("[...document.querySelectorAll('#chat .example, #chat button.example')].some(e => e.innerText.includes('Zig'))", timeout=30_000)
 
                 # two questions, then a reload: the conversation is in the list and reopens with its sources
                 box = page.locator("#question textarea")

@@ -171,9 +171,10 @@ def build_app(assistant: Any, examples: list[str] | None = None) -> Any:
         cleared = [clear.click(clear_chat, None, chat_outputs, api_visibility="private"),
                    chatbot.clear(clear_chat, None, chat_outputs, api_visibility="private")]
         sidebar.wire(gr, app, assistant, bar, chatbot, chat_outputs, [asked, example_asked], cleared)
-        files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload").then(
-            examples_now, None, chatbot, api_visibility="private", show_progress="hidden"
-        )
+        files.upload(add_files, [files], [upload_result, status, selected, files], api_name="upload")
+        # the status line changes whenever the index does (an upload, an added address, a
+        # re-index elsewhere): the example questions follow the collection
+        status.change(examples_now, None, chatbot, api_visibility="private", show_progress="hidden")
         app.load(refresh, None, [status, selected], api_visibility="private", show_progress="hidden").then(
             examples_now, None, chatbot, api_visibility="private", show_progress="hidden"
         )

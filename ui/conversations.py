@@ -16,6 +16,7 @@ the browser sends: a damaged store reads as empty with a one-line ``problem``.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -53,7 +54,8 @@ __all__ = [
 
 VERSION = 1
 EMPTY_STORE: dict[str, Any] = {"version": VERSION, "conversations": []}
-MAX_CONVERSATIONS = 50  # the oldest go first: the browser keeps ~5 MB per site
+MAX_CONVERSATIONS = 50  # the oldest go first
+MAX_STORE_CHARS = 2_000_000  # browsers keep ~5 MB per site; Gradio stores the value encrypted (~1.4x)
 MAX_TITLE = 80
 STORE_DAMAGED = "The saved conversations in this browser could not be read, so the list starts empty again."
 EMPTY_EXPORT = "Nothing to export yet: ask a question first."
@@ -152,7 +154,15 @@ def parse_store(value: Any) -> tuple[list[dict[str, Any]], str | None]:
 
 
 def store_of(conversations: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {"version": VERSION, "conversations": list(conversations)[:MAX_CONVERSATIONS]}
+    """The value to keep in the browser: at most ``MAX_CONVERSATIONS``, and the oldest dropped
+    while the whole is over ``MAX_STORE_CHARS`` (the browser refuses a larger value, silently)."""
+    kept, size = [], 0
+    for conversation in list(conversations)[:MAX_CONVERSATIONS]:
+        size += len(json.dumps(conversation, ensure_ascii=False))
+        if kept and size > MAX_STORE_CHARS:
+            break
+        kept.append(conversation)
+    return {"version": VERSION, "conversations": kept}
 
 
 def saved(conversations: Sequence[dict[str, Any]], conversation: dict[str, Any]) -> list[dict[str, Any]]:

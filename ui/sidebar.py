@@ -131,8 +131,8 @@ def wire(gr: Any, app: Any, assistant: Any, bar: Sidebar, chatbot: Any, chat_out
         convs, _ = conversations.parse_store(store)
         if not current or not current.get("turns"):
             return gr.skip(), gr.skip()
-        convs = conversations.saved(convs, current)
-        return conversations.store_of(convs), listing(convs, current["id"])
+        kept = conversations.store_of(conversations.saved(convs, current))
+        return kept, listing(kept["conversations"], current["id"])
 
     def reopen(chosen: str | None, store: Any):
         convs, _ = conversations.parse_store(store)
