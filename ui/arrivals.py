@@ -30,7 +30,7 @@ def add_urls_view(
 ) -> handlers.UploadView:
     """Fetch, save and index the addresses in ``text`` (one per line or separated by spaces);
     one verdict line per address, the indexing summary, the new status and filter choices."""
-    urls = [u for u in re.split(r"\s+", (text or "").strip()) if u]
+    urls = [u for u in re.split(r"\s+", str(text or "").strip()) if u]
     status, choices = handlers.status_html, handlers.article_choices
     if not urls:
         return handlers.UploadView(render.upload_html([], "No web address given."), status(assistant), choices(assistant))
