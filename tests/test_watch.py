@@ -254,3 +254,28 @@ def test_index_watch_command_indexes_a_new_file_and_stops_cleanly_on_ctrl_c(tiny
             proc.wait()
     text = log.read_text()
     assert "stopped watching" in text and "Traceback" not in text, text
+
+
+def test_watch_loop_syncs_feeds_on_schedule_and_a_failing_sync_does_not_end_it(tiny_corpus: Path, settings_for, tmp_path: Path):
+    from assistant.feeds import Feed, FeedStore
+
+    assistant = Assistant.from_settings(settings_for(tiny_corpus), embedder=FakeEmbedder())
+    assistant.index()
+    with FeedStore.of(assistant.settings.data_dir).locked() as state:  # the loop never fetches private addresses
+        state.feeds.append(Feed("http://127.0.0.1:9/feed.xml", "Local"))
+    watcher = Watcher(assistant, WatchOptions(quiet_ms=200, settle_s=0.1, feeds_every_s=0.5))
+    try:
+        kinds = []
+        deadline = time.monotonic() + 30
+        while kinds.count("feeds") < 2 and time.monotonic() < deadline:
+            event = watcher.events.get(timeout=30)
+            kinds.append(event.kind)
+            if event.kind == "feeds":
+                assert "Local: failed:" in event.message and "private, loopback or link-local" in event.message
+        assert kinds[0] == "indexed" and kinds.count("feeds") == 2
+        write_article(tiny_corpus, "zig.md", "Zig in 2026", "## Comptime\n\nZig's comptime generates code at compile time.")
+        while (event := watcher.events.get(timeout=30)).kind != "indexed":
+            pass
+        assert event.report.added == 1
+    finally:
+        watcher.close()
