@@ -27,7 +27,7 @@ import socket
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 import httpcore
 
@@ -88,6 +88,15 @@ def check_url(url: str) -> str:
         raise ArticleError(f"{_short(text)}: port 0 is not a web server; nothing fetched")
     if any(ch.isspace() or not ch.isprintable() for ch in text):
         raise ArticleError(f"{_short(text)}: the address contains spaces or control characters; nothing fetched")
+    if not text.isascii():  # an international name or path: its ASCII form (IDNA host, %-escapes)
+        try:
+            host = parts.hostname.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ArticleError(f"{_short(text)}: the host name is not valid; nothing fetched") from None
+        netloc = host if ":" not in host else f"[{host}]"
+        netloc += f":{port}" if port is not None else ""
+        safe = "/%:@!$&'()*+,;=-._~?#[]"
+        text = urlunsplit((parts.scheme, netloc, quote(parts.path, safe=safe), quote(parts.query, safe=safe), quote(parts.fragment, safe=safe)))
     return text
 
 
