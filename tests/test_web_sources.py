@@ -382,3 +382,10 @@ def test_window_status_and_article_list_follow_a_watcher_reindex_without_a_reloa
         watcher.join(timeout=30)
         app.close()
     assert {a for a, _ in assistant.articles()} == {"go.md", "rust.md", "python.md", "zig.md"}
+
+
+def test_international_address_is_fetched_in_its_ascii_form():
+    from assistant.fetch import check_url
+
+    assert check_url(" https://bücher.example/straße?q=ä ") == "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%A4"
+    assert check_url("https://example.com/a%20b?x=1") == "https://example.com/a%20b?x=1"
