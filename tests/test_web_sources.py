@@ -389,3 +389,26 @@ def test_international_address_is_fetched_in_its_ascii_form():
 
     assert check_url(" https://bücher.example/straße?q=ä ") == "https://xn--bcher-kva.example/stra%C3%9Fe?q=%C3%A4"
     assert check_url("https://example.com/a%20b?x=1") == "https://example.com/a%20b?x=1"
+
+
+def test_feeds_commands_follow_list_sync_and_resync_without_duplicates(server, tiny_corpus: Path, tmp_path: Path, capsys):
+    from assistant.cli import main
+
+    _, base = server
+    args = ["--corpus", str(tiny_corpus), "--data", str(tmp_path / "feeds-data")]
+    with pytest.raises(SystemExit) as none:
+        main(["feeds", "sync", *args])
+    assert none.value.code == 1 and capsys.readouterr().err == "error: no feeds followed; add one with `assistant feeds add URL`\n"
+    main(["feeds", "add", f"{base}/rss.xml", "--allow-private", *args])
+    main(["feeds", "list", *args])
+    out = capsys.readouterr().out.splitlines()
+    assert out == ["following Functional Times (2 entries); `assistant feeds sync` takes them", f"{base}/rss.xml  Functional Times"]
+    main(["feeds", "sync", "--allow-private", *args])
+    out = capsys.readouterr().out
+    assert "Functional Times: 2 new articles, 0 already taken" in out and "saved elixir-in-2026.md" in out and "5 added" in out
+    main(["feeds", "sync", "--allow-private", *args])
+    assert capsys.readouterr().out.splitlines() == ["Functional Times: 0 new articles, 2 already taken"]
+    with pytest.raises(SystemExit) as private:
+        main(["feeds", "sync", *args])  # without --allow-private the local feed is refused, on one line
+    assert private.value.code == 1
+    assert "Functional Times: failed:" in capsys.readouterr().out
