@@ -149,6 +149,15 @@ def test_page_keeps_conversations_takes_feedback_exports_and_shows_the_collectio
                 page.get_by_text("Add articles", exact=True).click()
                 page.locator("#upload input[type=file]").set_input_files(str(added))
                 page.wait_for_function("[...document.querySelectorAll('#chat .example, #chat button.example')].some(e => e.innerText.includes('Zig'))", timeout=30_000)
+                # the article picker narrows as you type
+                page.get_by_text("Limit to articles", exact=True).click()
+                page.locator("#filter input").first.click()
+                page.wait_for_selector("#filter [role=option]", timeout=10_000)
+                everything = page.locator("#filter [role=option]").count()
+                page.locator("#filter input").first.type("Zig")
+                page.wait_for_function("document.querySelectorAll('#filter [role=option]').length === 1", timeout=10_000)
+                assert everything == 6 and "Zig on the server" in page.inner_text("#filter [role=option]")
+                page.keyboard.press("Escape")
 
                 # two questions, then a reload: the conversation is in the list and reopens with its sources
                 box = page.locator("#question textarea")
