@@ -27,6 +27,7 @@ from assistant.collection_points import points
 from assistant.collection_reader import ENGINE, CollectionParams, KnowledgeReader, refuse
 from assistant.collection_text import focus, unknown_names
 from assistant.comparison import comparison
+from assistant.pros_cons import pros_cons, pros_cons_subject
 from assistant.grouping import count_names
 from assistant.models import Answer
 from assistant.shapes import Shape
@@ -70,6 +71,9 @@ class CollectionAnswerer:
             return comparison(reader, params, question, shape)
         if shape.name == "summary":
             return summary(reader, params, question, shape)
+        subject = pros_cons_subject(question)
+        if subject is not None:
+            return pros_cons(reader, params, question, shape, subject)
         cat = reader.catalog()
         if _WHICH_ARTICLES.search(question):
             named = named_in(reader, question, cat) or spelled_in(reader, question)

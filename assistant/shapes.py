@@ -11,8 +11,8 @@ names in the corpus, so they apply to any collection. Anything the rules do not 
   from B?", "Should I use A or B?" — ``sides`` is (A, B).
 - ``collection``: questions about the set of articles — "What do the articles say about X?",
   "Which frameworks do the articles recommend most often?", "What trends ...?", "Do the articles
-  agree ...?", "Which articles mention X?" — ``entity`` is the plural noun asked for, if any
-  ("frameworks").
+  agree ...?", "Which articles mention X?", "What are the pros and cons of X?" — ``entity`` is
+  the plural noun asked for, if any ("frameworks").
 - ``list``: questions asking for several items — "What are the ...s", "Which <plural noun> ...",
   "What are all ...", "List ...", "Name the ..." — ``entity`` as above.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["SHAPES", "Shape", "classify"]
+__all__ = ["SHAPES", "Shape", "classify", "PROS_CONS"]
 
 SHAPES = ("factoid", "list", "comparison", "collection", "summary")
 
@@ -53,6 +53,13 @@ _SUMMARY = [
 ]
 _TARGET_LEAD = re.compile(
     r"^(?:(?:the|this|that|an?)\s+)?(?:(?:article|post|page|guide|document|piece|text)s?\s+)?(?:(?:about|on|to|of|titled|called|named|regarding)\s+)?",
+    _FLAGS,
+)
+
+# --- pros and cons (collection-wide: the articles' arguments for and against X) ------------------
+PROS_CONS = re.compile(
+    r"\b(?:pros\s+and\s+cons|advantages\s+and\s+disadvantages|benefits\s+and\s+(?:drawbacks|downsides|costs|risks)|"
+    r"strengths\s+and\s+weaknesses|upsides\s+and\s+downsides|trade-?offs)\s+(?:of|for|in|with)\s+(?P<x>.+?)\s*[?.!]*$",
     _FLAGS,
 )
 
@@ -187,6 +194,8 @@ def _comparison(q: str) -> Shape | None:
 def _collection(q: str) -> bool:
     if _SINGLE_DOC.search(q) and not re.search(rf"\b{_DOCS}\b", q, _FLAGS):
         return False
+    if PROS_CONS.search(q):
+        return True
     return any(p.search(q) for p in _COLLECTION)
 
 

@@ -53,6 +53,18 @@ def test_what_is_this_article_about_summarises_the_one_article_it_is_limited_to(
     assert two.shape != "summary"  # limited to two articles: "this article" names neither
 
 
+def test_pros_and_cons_put_each_argument_on_its_side_of_a_cited_table(indexed):
+    answer = indexed.ask("What are the pros and cons of microservices?")
+    assert answer.shape == "collection" and not answer.refused
+    header, rule, *rows = [line for line in answer.text.splitlines() if line.startswith("|")]
+    assert header == "| Pros | Cons |" and rows
+    pros = " ".join(r.split(" | ")[0] for r in rows)
+    cons = " ".join(r.split(" | ")[1] for r in rows)
+    assert "independently" in pros and "complex" not in pros
+    assert "complexity" in cons
+    assert all(re.search(r"\[\d+\]", cell) for r in rows for cell in r.strip("| ").split(" | ") if cell != "—")
+
+
 def test_summary_returns_the_named_articles_key_points_in_order(indexed):
     answer = indexed.ask("Summarize the article about developer priorities.")
     assert answer.shape == "summary" and not answer.refused

@@ -125,3 +125,15 @@ def test_every_result_is_a_known_shape_and_the_classifier_is_pure():
 def test_shape_is_frozen():
     with pytest.raises(AttributeError):
         classify("What is X?").name = "list"  # type: ignore[misc]
+
+
+def test_pros_and_cons_questions_are_collection_wide_with_their_subject():
+    from assistant.pros_cons import leaning, pros_cons_subject
+
+    for q, subject in [("What are the pros and cons of microservices?", "microservices"),
+                       ("What are the advantages and disadvantages of using serverless?", "serverless"),
+                       ("Strengths and weaknesses of GraphQL", "GraphQL")]:
+        assert classify(q).name == "collection" and pros_cons_subject(q) == subject
+    assert pros_cons_subject("What are the benefits of Go?") is None
+    # equal similarity to both questions: the words decide
+    assert leaning("However, it adds complexity and overhead.", 0.5, 0.5) > 0 > leaning("It enables faster, independent releases.", 0.5, 0.5)
