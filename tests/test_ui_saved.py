@@ -210,6 +210,12 @@ def test_page_keeps_conversations_takes_feedback_exports_and_shows_the_collectio
                 page.locator("#question textarea").press("Enter")
                 page.wait_for_selector("#chat .reply.answer:not(.streaming)", timeout=60_000)
                 page.wait_for_function("document.querySelector('#conversations').innerText.includes('FastAPI')", timeout=10_000)
+
+                # deleting the conversation on screen empties the list and the chat
+                page.locator("#conversations label").first.click()
+                page.locator("#delete").click()
+                page.wait_for_function("!document.querySelector('#conversations').innerText.includes('FastAPI')", timeout=10_000)
+                page.wait_for_function("document.querySelectorAll('#chat .reply').length === 0", timeout=10_000)
             finally:
                 browser.close()
     finally:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ui import conversations, render, saving
+from ui import conversations, handlers, render, saving
 
 __all__ = ["Sidebar", "build", "wire", "after_turn"]
 
@@ -160,10 +160,13 @@ def wire(gr: Any, app: Any, assistant: Any, bar: Sidebar, chatbot: Any, chat_out
         convs, _ = conversations.parse_store(store)
         if conversations.find(convs, chosen) is None:
             warn("Pick a saved conversation to delete first.")
-            return (gr.skip(),) * 3
+            return (gr.skip(),) * (4 + len(chat_outputs))
         convs = conversations.deleted(convs, chosen)
-        still = current if current and current.get("id") != chosen else None
-        return conversations.store_of(convs), listing(convs), still
+        if current and current.get("id") == chosen:  # the one on screen goes too
+            view = handlers.cleared()
+            chat = (view.messages, view.messages, view.history, view.sources, "", view.panels)
+            return conversations.store_of(convs), listing(convs), None, "", *chat
+        return conversations.store_of(convs), listing(convs), current, "", *(gr.skip(),) * len(chat_outputs)
 
     def export(current: dict[str, Any] | None):
         path, problem = saving.export(current)
@@ -200,7 +203,7 @@ def wire(gr: Any, app: Any, assistant: Any, bar: Sidebar, chatbot: Any, chat_out
     bar.listing.input(reopen, [bar.listing, bar.store], [*chat_outputs, bar.current, bar.title, bar.engine], **private)
     bar.rename.click(rename, [bar.listing, bar.title, bar.store, bar.current], [bar.store, bar.listing, bar.current], **private)
     bar.title.submit(rename, [bar.listing, bar.title, bar.store, bar.current], [bar.store, bar.listing, bar.current], **private)
-    bar.delete.click(delete, [bar.listing, bar.store, bar.current], [bar.store, bar.listing, bar.current], **private)
+    bar.delete.click(delete, [bar.listing, bar.store, bar.current], [bar.store, bar.listing, bar.current, bar.title, *chat_outputs], **private)
     bar.export.click(export, [bar.current], [bar.export_file], **private).then(None, None, None, js=_CLICK_EXPORT, **private)
     chatbot.like(like, [bar.current], [bar.feedback_row, bar.given, bar.comment], api_name="feedback", show_progress="hidden")
     bar.send_comment.click(comment, [bar.given, bar.comment], [bar.feedback_row, bar.given, bar.comment], **private)
