@@ -4,6 +4,7 @@ the pure parts (ui.conversations, ui.saving, ui.render), no server."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -114,6 +115,9 @@ def test_export_of_an_empty_conversation_is_one_message_and_writes_nothing(tmp_p
     assert list(tmp_path.iterdir()) == []
     path, problem = saving.export(two_turns(), tmp_path)
     assert problem == "" and path.name == "conversation-what-are-goroutines-good-for.md" and "[1]" in path.read_text()
+    os.utime(path.parent, (0, 0))  # an export from long ago goes at the next one
+    again, _ = saving.export(two_turns(), tmp_path)
+    assert not path.exists() and again.exists() and again != path
 
 
 def test_feedback_on_an_answer_writes_one_line_and_a_comment_a_second_with_the_same_id(tmp_path):

@@ -8,7 +8,9 @@ went wrong, and never raises for something the person did, so the chat keeps wor
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ __all__ = ["FeedbackResult", "store_for", "give_feedback", "give_comment", "expo
 
 log = logging.getLogger(__name__)
 NOT_AN_ANSWER = "Feedback goes on a finished answer of this conversation."
+KEEP_EXPORTS_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,30 @@ def give_comment(store: FeedbackStore, record: dict[str, Any] | None, comment: s
     return FeedbackResult(line, "Comment saved.", True)
 
 
+def _prune(base: Path, older_than: float = KEEP_EXPORTS_S) -> None:
+    """Remove exports written more than ``older_than`` seconds ago (Gradio has served its own copy)."""
+    cutoff = time.time() - older_than
+    for folder in base.glob("export-*"):
+        try:
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def export(conversation: dict[str, Any] | None, folder: Path | None = None) -> tuple[Path | None, str]:
-    """Write ``conversation`` as Markdown into a fresh folder (under ``folder`` or the system's
-    temporary one); ``(path, "")``, or ``(None, message)`` when there is nothing to export or
+    """Write ``conversation`` as Markdown into a fresh folder (under ``folder``, or
+    ``article-assistant-exports`` in the system's temporary one, where exports older than an
+    hour are removed); ``(path, "")``, or ``(None, message)`` when there is nothing to export or
     the file cannot be written."""
     text = conversations.to_markdown(conversation or {})
     if text is None:
         return None, conversations.EMPTY_EXPORT
+    base = folder or Path(tempfile.gettempdir()) / "article-assistant-exports"
     try:
-        target = Path(tempfile.mkdtemp(prefix="export-", dir=folder)) / conversations.export_name(conversation or {})
+        base.mkdir(parents=True, exist_ok=True)
+        _prune(base)
+        target = Path(tempfile.mkdtemp(prefix="export-", dir=base)) / conversations.export_name(conversation or {})
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         log.warning("export failed: %s", exc)

@@ -11,15 +11,22 @@ the page — it only keeps the key stable across restarts, so the list survives 
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ui import conversations, handlers, render, saving
 
-__all__ = ["Sidebar", "build", "wire", "after_turn"]
+__all__ = ["Sidebar", "build", "feedback_box", "wire", "after_turn"]
 
-_HAS_STORED = "(store, flag) => [store, localStorage.getItem({key!r}) !== null]"
+
+def _has_stored(key: str) -> str:
+    """Page-side: pass the store on, and whether the browser holds anything under ``key``
+    (Gradio hands the default over when it cannot decrypt or parse what is there)."""
+    return f"(store, flag) => [store, localStorage.getItem({json.dumps(key)}) !== null]"
+
+
 # download the export as soon as its link appears (each export has a new address)
 _CLICK_EXPORT = """async () => {
   for (let i = 0; i < 60; i++) {
@@ -195,7 +202,7 @@ def wire(gr: Any, app: Any, assistant: Any, bar: Sidebar, chatbot: Any, chat_out
 
     like.__annotations__ = {"current": dict, "evt": gr.LikeData}
     private = {"api_visibility": "private", "show_progress": "hidden"}
-    app.load(load, [bar.store, bar.stored], [bar.store, bar.listing], js=_HAS_STORED.replace("{key!r}", repr(bar.store.storage_key)), **private)
+    app.load(load, [bar.store, bar.stored], [bar.store, bar.listing], js=_has_stored(bar.store.storage_key), **private)
     for event in turns:
         event.then(keep, [bar.current, bar.store], [bar.store, bar.listing], **private)
     for event in cleared:
