@@ -176,3 +176,16 @@ def test_store_drops_the_oldest_conversations_beyond_the_browsers_budget():
     assert [c["id"] for c in kept] == ["0", "1", "2"]  # newest first, under MAX_STORE_CHARS together
     huge = dict(big, id="h", turns=big["turns"] * 4)
     assert [c["id"] for c in conv.store_of([huge, *many])["conversations"]] == ["h"]  # the newest is always kept
+
+
+def test_a_fetched_articles_url_survives_saving_reopening_and_export_and_only_web_addresses_do():
+    from dataclasses import replace
+
+    web = replace(cited().citations[0], url="https://example.org/go")
+    saved = conv.add_turn(conv.new_conversation(now=1.0), "What are goroutines good for?",
+                          replace(cited(), citations=(web,)), message=1, now=2.0)
+    record = json.loads(json.dumps(saved))  # what the browser keeps
+    assert conv.answer_of(record["turns"][0]["answer"]).citations[0].url == "https://example.org/go"
+    assert "<https://example.org/go>" in conv.to_markdown(record, now=0)
+    record["turns"][0]["answer"]["citations"][0]["url"] = "javascript:alert(1)"
+    assert conv.answer_of(record["turns"][0]["answer"]).citations[0].url is None

@@ -79,7 +79,7 @@ def new_conversation(engine: str | None = None, now: float | None = None) -> dic
 
 def _citation_record(c: Citation) -> dict[str, Any]:
     return {"n": c.n, "title": c.title, "source": c.source, "text": c.text, "score": round(c.score, 4), "section": c.section,
-            "publisher": c.publisher, "date": c.date, "quotes": list(c.quotes)}
+            "publisher": c.publisher, "date": c.date, "url": c.url, "quotes": list(c.quotes)}
 
 
 def answer_record(answer: Answer) -> dict[str, Any]:
@@ -92,7 +92,12 @@ def answer_record(answer: Answer) -> dict[str, Any]:
 def _citation_of(d: dict[str, Any]) -> Citation:
     return Citation(n=int(d["n"]), title=str(d.get("title", "")), source=str(d.get("source", "")), text=str(d.get("text", "")),
                     score=float(d.get("score") or 0.0), section=str(d.get("section") or ""), publisher=d.get("publisher"),
-                    date=d.get("date"), quotes=tuple(str(q) for q in d.get("quotes", ())))
+                    date=d.get("date"), url=_web_address(d.get("url")), quotes=tuple(str(q) for q in d.get("quotes", ())))
+
+
+def _web_address(value: Any) -> str | None:
+    """A stored URL when it is a web address (the browser store is not trusted)."""
+    return value if isinstance(value, str) and value.lower().startswith(("http://", "https://")) else None
 
 
 def answer_of(record: dict[str, Any]) -> Answer:
@@ -241,7 +246,7 @@ def _sources_markdown(citations: Sequence[Citation]) -> list[str]:
     lines = ["", "Sources:", ""]
     for c in citations:
         meta = " · ".join(x for x in (c.publisher, c.date) if x)
-        where = f"`{c.source}`" + (f", § {c.section}" if c.section else "")
+        where = f"`{c.source}`" + (f", § {c.section}" if c.section else "") + (f", <{c.url}>" if c.url else "")
         lines.append(f"{c.n}. **{c.title}**{' — ' + meta if meta else ''} — {where}")
         lines.append(_quote(" … ".join(c.quotes) if c.quotes else render.one_line(c.text, 600)))
     return lines
