@@ -14,7 +14,7 @@ from assistant.citations import attach_citation
 from assistant.collection_names import named_in
 from assistant.collection_reader import Catalog, CollectionParams, KnowledgeReader, finish, refuse
 from assistant.collection_text import MARKER, dedupe, focus, mention_pattern, sentences
-from assistant.grouping import Evidence, group, label, rank, unit
+from assistant.grouping import Evidence, group, label, merge_singletons, rank, unit
 from assistant.models import Answer, Passage
 from assistant.shapes import Shape
 from index.keyword import tokenize_query
@@ -107,9 +107,10 @@ def points(reader: KnowledgeReader, params: CollectionParams, question: str, sha
         # however its vector compares; the others must come close to the best
         if (e.on_topic or e.relevance >= floor) and len(kept.setdefault(e.source, [])) < per_article:
             kept[e.source].append(e)
-    groups = rank(group([e for es in kept.values() for e in es], params.same_point))[: params.max_groups]
-    citer = reader.citer()
     titles = {t.lower() for t in cat.titles.values()}
+    grouped = rank(group([e for es in kept.values() for e in es], params.same_point))
+    groups = merge_singletons(grouped, cat.generic, titles)[: params.max_groups]
+    citer = reader.citer()
     total = len(cat.titles)
     lines = [f"What the articles say, the points most of them make first ({total} articles in all):", ""]
     for g in groups:
@@ -119,6 +120,8 @@ def points(reader: KnowledgeReader, params: CollectionParams, question: str, sha
             m = next(x for x in g.members if x.source == source)
             firsts.append(m)
             marks += f"[{citer.cite(m.chunk_id, m.source, m.title, m.section, m.text, m.relevance)}]"
+        if len(g.sources) == 1:  # one article's point: its sentences (merged by merge_singletons)
+            firsts = list(g.members)
         said = " ".join(
             attach_citation(MARKER.sub("", m.text), citer.cite(m.chunk_id, m.source, m.title, m.section, m.text, m.relevance))
             for m in firsts[: params.quotes_per_point]

@@ -18,7 +18,7 @@ import numpy as np
 from index.knowledge_text import singular
 from index.named_things import Mention, name_key
 
-__all__ = ["Evidence", "Group", "NameCount", "count_names", "group", "label", "rank", "table", "unit"]
+__all__ = ["Evidence", "Group", "NameCount", "count_names", "group", "label", "merge_singletons", "rank", "table", "unit"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,6 +88,25 @@ def group(evidence: Sequence[Evidence], threshold: float) -> list[Group]:
 def rank(groups: Iterable[Group]) -> list[Group]:
     """Most articles first; then the more relevant on average."""
     return sorted(groups, key=lambda g: (-len(g.sources), -sum(m.relevance for m in g.members) / len(g.members)))
+
+
+def merge_singletons(groups: Sequence[Group], generic: set[str], titles: set[str]) -> list[Group]:
+    """Points only one article makes, merged per article and heading into one point (its
+    sentences, most relevant first) instead of a bullet each; the order is kept. Pure."""
+    out: list[Group] = []
+    at: dict[tuple[str, str], int] = {}
+    for g in groups:
+        if len(g.sources) != 1:
+            out.append(g)
+            continue
+        key = (g.sources[0], label(g, generic, titles))
+        if key in at:
+            merged = out[at[key]].members + g.members
+            out[at[key]] = Group(tuple(sorted(merged, key=lambda m: -m.relevance)))
+        else:
+            at[key] = len(out)
+            out.append(g)
+    return out
 
 
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s*")

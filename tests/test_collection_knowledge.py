@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.grouping import Evidence, count_names, group, label, rank, table
+from assistant.grouping import Evidence, count_names, group, label, merge_singletons, rank, table
 from corpus.chunking import chunk_article
 from corpus.models import Article
 from index.key_points import key_points
@@ -128,6 +128,16 @@ def test_group_does_not_chain_a_series_of_pairwise_similar_sentences():
     a, b, c = [1.0, 0.0], [0.8, 0.6], [0.28, 0.96]
     groups = group([_ev("a", "x", a, 0.9), _ev("b", "y", b, 0.8), _ev("c", "z", c, 0.7)], 0.75)
     assert len(groups) == 2
+
+
+def test_points_one_article_makes_under_one_heading_become_one_point_in_place():
+    ev = [
+        _ev("shared a", "a", [1, 0, 0, 0], 0.9), _ev("shared b", "b", [1, 0, 0, 0], 0.8),
+        _ev("discord", "c", [0, 1, 0, 0], 0.7), _ev("edge", "a", [0, 0, 1, 0], 0.65, "Edge"),
+        _ev("safety", "c", [0, 0, 0, 1], 0.6),
+    ]
+    merged = merge_singletons(rank(group(ev, 0.8)), set(), set())
+    assert [[m.text for m in g.members] for g in merged] == [["shared a", "shared b"], ["discord", "safety"], ["edge"]]
 
 
 def test_label_skips_generic_headings_and_titles():
