@@ -59,9 +59,11 @@ clean-index:
 
 # Speed on SciFact (../shared/bench/scifact): pipeline vs raw encode, re-index, latency, UI start,
 # RSS. BENCH_ARGS="--docs 1000" for a quicker partial run; --json for machine-readable output.
+# Then collection-wide questions at 5,000 articles (benchmarks/shape_scale.py, ~3 min).
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m benchmarks.bench $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.shape_scale --docs 5000
 
 # Memory at scale: index 10 x SciFact (51,830 synthetic documents, see benchmarks/bench_scale.py)
 # while sampling RSS. The fake embedder measures the store and BM25 side in minutes;

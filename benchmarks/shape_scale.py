@@ -36,7 +36,7 @@ QUESTIONS = (
 
 
 def run(docs: int, repeat: int) -> dict:
-    from assistant.bench_scale import HashEmbedder
+    from benchmarks.bench_scale import HashEmbedder
     from assistant.beir import load_beir
     from assistant.core import Assistant
     from assistant.factory import build_components, build_embedder, build_query_embedder

@@ -87,3 +87,12 @@ def test_main_with_json_prints_the_figures(tmp_path, capsys):
 
     assert printed["documents"] == 40 and printed["embedder"] == "fake"
     assert {"peak_rss_mib", "rss_growth_mib_per_10k_chunks", "index_s", "chunks"} <= printed.keys()
+
+
+def test_shape_scale_benchmark_runs_end_to_end_on_a_small_slice():
+    from benchmarks.shape_scale import QUESTIONS, run
+
+    out = run(40, 1)
+    assert out["articles"] == 40 and out["points"] > 0
+    assert set(out["questions"]) == set(QUESTIONS)
+    assert all(r["warm_p50_s"] > 0 and r["shape"] == "collection" for r in out["questions"].values())
