@@ -200,6 +200,7 @@ class ExtractiveEngine:
         self.phrase_bonus = 0.3  # the sentence holds the question's number phrase ("day 2", "step 5")
         self.new_passage_penalty = 0.05  # a sentence from a passage not cited yet must score this much more
         self.max_items = 8
+        self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -330,6 +331,11 @@ class ExtractiveEngine:
         qtokens = frozenset(tokenize_query(query))
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
+        # a heading that asks the question itself (an FAQ's "What do the infrared scenes
+        # signify?"): what follows it is the answer, even when other sentences score higher
+        faq = max((c for c in candidates if _asks(c.text)), key=lambda c: c.similarity, default=None)
+        if faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
+            best = faq
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
         chosen = [best]
         lead = best if best.text.rstrip().endswith(":") else None

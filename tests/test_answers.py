@@ -208,3 +208,16 @@ def test_a_quantity_question_answered_without_a_number_is_refused(real_embedder)
     stated = [_passage(0, "Mutant Bullet Kin have 25 health, more than regular Bullet Kin. They release poison creep.", 0.8)]
     answer = engine.answer(q, q, stated, sources=["s0.md"])
     assert not answer.refused and "25" in answer.text
+
+
+def test_a_heading_that_asks_the_question_brings_its_answer_first(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=2)
+    passages = [
+        _passage(0, "These scenes are in infrared, or negative, while the girl is in the outside world. The scenes in infrared "
+                    "show her at night hiding apples.", 0.7),
+        _passage(1, "What Do The Scenes In Infrared Signify? The infrared shows that the family cannot be themselves once they step "
+                    "outside their house.", 0.6),
+    ]
+    q = "What is the meaning behind the infrared scenes?"
+    answer = engine.answer(q, q, passages)
+    assert answer.text.startswith("The infrared shows that the family cannot be themselves")
