@@ -62,7 +62,13 @@ def _overlaps(a: Candidate, b: Candidate) -> bool:
 
 
 def _same(a: Candidate, b: Candidate) -> bool:
-    return _overlaps(a, b) or a.text in b.text or b.text in a.text
+    x, y = _plain(a.text), _plain(b.text)
+    return _overlaps(a, b) or x in y or y in x
+
+
+def _plain(text: str) -> str:
+    """Text compared for repeats: list markers, case and spacing aside."""
+    return " ".join(text.lstrip("-*•· ").split()).lower()
 
 
 def select_sentences(
@@ -325,6 +331,21 @@ class ExtractiveEngine:
                 return passage.text[a:b].lstrip("- ").strip() or None
         return None
 
+    @staticmethod
+    def _after(top: list[Passage], c: Candidate) -> Candidate | None:
+        """The sentence after ``c``: in its passage, or — when ``c`` ends its passage (a heading
+        at a chunk's end) — at the start of another of ``top`` that continues the article there."""
+        here = top[c.passage]
+        for pi, p in [(c.passage, here)] + [(i, p) for i, p in enumerate(top) if p.source == here.source and i != c.passage]:
+            offset = c.end if pi == c.passage else here.start + c.end - p.start
+            if pi != c.passage and not (-4 <= offset < len(p.text)):  # (chunks may start after the blank line)
+                continue
+            for a, b in sentence_spans(p.text):
+                text = p.text[a:b].lstrip("- ").strip()
+                if a >= offset and text:
+                    return Candidate(pi, text, c.score, frozenset(tokenize_query(text)), c.position + 1 if pi == c.passage else 0, a, b)
+        return None
+
     def compose(self, question: str, query: str, top: list[Passage], candidates: list[Candidate], passages: Sequence[Passage]) -> Answer:
         from assistant.shapes import classify
 
@@ -352,6 +373,9 @@ class ExtractiveEngine:
             chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *_span(top[best.passage].text, nxt, best.end)))
             if introduces:
                 chosen = chosen[1:]
+        elif not items and nxt is None and _asks(best.text):  # a question heading that ends its passage
+            after = self._after(top, best)
+            chosen = [after] if after is not None else chosen
         if not items and classify(question).name == "list":
             spread = select_sentences(candidates, qtokens, self.max_items, int(self.max_chars * 1.6), ratio=self.list_ratio,
                                       new_passage_penalty=-0.05, chosen=chosen)
@@ -372,9 +396,7 @@ class ExtractiveEngine:
         out: list[Candidate] = []
         for c in chosen:
             if _asks(c.text):
-                nxt = self._next_sentence(top[c.passage], c)
-                if nxt is not None:
-                    c = Candidate(c.passage, nxt, c.score, frozenset(tokenize_query(nxt)), c.position + 1, *_span(top[c.passage].text, nxt, c.end))
+                c = self._after(top, c) or c
             if not any(_same(c, x) for x in out):
                 out.append(c)
         return out

@@ -221,3 +221,17 @@ def test_a_heading_that_asks_the_question_brings_its_answer_first(real_embedder)
     q = "What is the meaning behind the infrared scenes?"
     answer = engine.answer(q, q, passages)
     assert answer.text.startswith("The infrared shows that the family cannot be themselves")
+
+
+def test_a_question_heading_at_the_end_of_a_passage_is_answered_from_the_passage_that_continues_it(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=2)
+    first = "Hedwig stays at their house with the children.\n\nWhat Do The Scenes In Infrared Signify?"
+    second = "The infrared shows that the family cannot be themselves once they step outside. The girl hides apples at night."
+    passages = [
+        Passage(chunk_id="c0", text=first, title="T", source="film.md", section="S", score=1.0, start=100, end=100 + len(first), dense_score=0.7),
+        Passage(chunk_id="c1", text=second, title="T", source="film.md", section="S", score=0.5, start=102 + len(first),
+                end=102 + len(first) + len(second), dense_score=0.5),
+    ]
+    q = "What is the meaning behind the infrared scenes?"
+    answer = engine.answer(q, q, passages)
+    assert answer.text.startswith("The infrared shows that the family cannot be themselves") and "?" not in answer.text
