@@ -206,6 +206,7 @@ class ExtractiveEngine:
         self.phrase_bonus = 0.3  # the sentence holds the question's number phrase ("day 2", "step 5")
         self.new_passage_penalty = 0.05  # a sentence from a passage not cited yet must score this much more
         self.max_items = 8
+        self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -243,8 +244,10 @@ class ExtractiveEngine:
     def _refuse(self, question: str, passages: Sequence[Passage]) -> Answer:
         return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages), engine=self.name)
 
-    def candidates(self, query: str, passages: Sequence[Passage]) -> tuple[list[Candidate], float]:
-        """Scored sentences of the passages, and the best sentence cosine."""
+    def candidates(self, query: str, passages: Sequence[Passage], question: str | None = None) -> tuple[list[Candidate], float]:
+        """Scored sentences of the passages, and the best sentence cosine. A follow-up's
+        ``question`` (when the retrieval ``query`` adds the turn before) counts half: the
+        sentence that answers what is asked now leads, not the one about the earlier turn."""
         question_tokens = frozenset(tokenize_query(query))
         phrases = [t.phrase.lower() for t in focus_terms(query) if t.phrase and " " in t.phrase]  # "day 2"
         raw: list[tuple[int, int, int, int, str]] = []
@@ -261,6 +264,8 @@ class ExtractiveEngine:
         if not raw:
             return [], 0.0
         sims = self.similarities(query, [r[4] for r in raw])
+        if question and question != query and self.follow_up_weight > 0:
+            sims = (1 - self.follow_up_weight) * sims + self.follow_up_weight * self.similarities(question, [r[4] for r in raw])
         out = []
         for (pi, si, a, b, sentence), sim in zip(raw, sims):
             tokens = frozenset(tokenize_query(sentence))
@@ -294,7 +299,7 @@ class ExtractiveEngine:
         top = list(passages[: self.max_passages])
         if not top:
             return self._refuse(question, passages)
-        candidates, best_sentence = self.candidates(query, top)
+        candidates, best_sentence = self.candidates(query, top, question)
         best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
         relevance = max(best_sentence, best_passage)
         if not candidates or relevance < self.min_relevance:
@@ -406,7 +411,8 @@ class ExtractiveEngine:
         for p in [top[c.passage] for c in chosen] + [p for _, p in items]:
             cited.setdefault(p.chunk_id, p)
         number = {cid: n for n, cid in enumerate(cited, start=1)}
-        chosen = sorted(chosen, key=lambda c: (number[top[c.passage].chunk_id], c.position))
+        # the sentence that answers leads; the rest follow by passage, in reading order
+        chosen = chosen[:1] + sorted(chosen[1:], key=lambda c: (number[top[c.passage].chunk_id], c.position))
         # an article's own "[n]" markers are data, not citations: only the engine's reach the answer
         parts = [attach_citation(_ARTICLE_MARKER.sub("", c.text), number[top[c.passage].chunk_id]) for c in chosen]
         text = " ".join(parts)

@@ -235,3 +235,13 @@ def test_a_question_heading_at_the_end_of_a_passage_is_answered_from_the_passage
     q = "What is the meaning behind the infrared scenes?"
     answer = engine.answer(q, q, passages)
     assert answer.text.startswith("The infrared shows that the family cannot be themselves") and "?" not in answer.text
+
+
+def test_a_follow_up_is_answered_with_the_sentence_about_what_it_asks_first(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=2)
+    passages = [_passage(0, "FastAPI flips the script for speed demons. It runs async out of the box, perfect for APIs that crunch data "
+                            "fast. Real-world wins include data science backends at Netflix.", 0.7)]
+    question = "Which company runs data science backends on it?"
+    query = retrieval_query(question, [("What is FastAPI?", "FastAPI is a fast Python framework [1].")])
+    assert query != question
+    assert engine.answer(question, query, passages).text.startswith("Real-world wins include data science backends at Netflix")

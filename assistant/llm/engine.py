@@ -40,6 +40,7 @@ from assistant.conversation import History, retrieval_query
 from assistant.extractive import _ARTICLE_MARKER, NOT_COVERED, ExtractiveEngine
 from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
+from assistant.llm.overview import Overviews
 from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_messages, parse_condensed
 from assistant.llm.verify import Verified, Verifier, split_answer_sentences
 from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck, StreamEvent, TextDelta
@@ -105,6 +106,12 @@ class LLMEngine:
             return retrieval_query(question, history)
         return parse_condensed(text, question) or retrieval_query(question, history)
 
+    # -- overviews of whole-collection answers (``Overviewer``; ``overview.py``) ----------------
+    def overview_stream(self, question: str, answer: Answer) -> Iterator[StreamEvent]:
+        """A verified overview of the structured ``answer``, then its text unchanged, then the
+        ``Answer`` (see ``assistant/llm/overview.py``)."""
+        yield from Overviews(self.chat, self.embedder, self.name, threshold=self.threshold).stream(question, answer)
+
     # -- answers ------------------------------------------------------------------------------
     def answer(self, question: str, query: str, passages: Sequence[Passage], sources: Sequence[str] | None = None) -> Answer:
         answer = None
@@ -119,7 +126,7 @@ class LLMEngine:
         if not self.lean:
             return whole_passages(passages[: self.max_passages])
         pool = list(passages[: self.fallback.max_passages])
-        candidates, _ = self.fallback.candidates(query or question, pool)
+        candidates, _ = self.fallback.candidates(query or question, pool, question)
         budget = self.list_evidence if is_list_question(question) else self.evidence
         return select_excerpts(pool, candidates, budget) or whole_passages(pool[:1])
 
