@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from assistant.conversation import History, retrieval_query
-from assistant.engines import AnswerEngine, Condenser, available_engines, stream_of
+from assistant.engines import AnswerEngine, Condenser, Overviewer, available_engines, stream_of
 from assistant.models import Answer, Passage, StreamEvent
 from assistant.settings import Settings
 from assistant.shapes import Shape, classify
@@ -268,7 +268,9 @@ class Assistant:
         shape = classify(q)
         whole = self._answer_whole(q, shape, sources)
         if whole is not None:
-            return whole
+            *_, final = self._overview(writer, q, whole)
+            assert isinstance(final, Answer)
+            return final
         query = self._query(writer, q, history)
         passages = self._c.retriever.retrieve(query, sources=sources)
         answer = writer.answer(q, query, passages, sources=sources)
@@ -287,6 +289,15 @@ class Assistant:
             self._collection = CollectionAnswerer(self._c)
         return self._collection.answer(question, shape, source=next(iter(sources)) if sources else None)
 
+    @staticmethod
+    def _overview(writer: AnswerEngine, question: str, answer: Answer) -> Iterator[StreamEvent]:
+        """A whole-collection ``answer`` as a stream; an ``Overviewer`` (the LLM engines) writes
+        a verified overview on top of it (``assistant/llm/overview.py``)."""
+        if isinstance(writer, Overviewer) and not answer.refused:
+            yield from writer.overview_stream(question, answer)
+        else:
+            yield from stream_of(answer, by_line=answer.shape in _WHOLE_COLLECTION)
+
     def ask_stream(
         self, question: str, history: History = (), sources: Sequence[str] | None = None, engine: str | None = None
     ) -> Iterator[StreamEvent]:
@@ -299,8 +310,10 @@ class Assistant:
             yield from stream_of(self.ask(question, history, sources, engine))
             return
         if _whole(classify(q), sources):
-            answer = self.ask(question, history, sources, engine)
-            yield from stream_of(answer, by_line=answer.shape in _WHOLE_COLLECTION)
+            self._ensure_ready()
+            whole = self._answer_whole(q, classify(q), sources)
+            answer = whole or self.ask(question, history, sources, engine)  # no knowledge: the engine's answer
+            yield from self._overview(writer, q, answer) if whole else stream_of(answer)
             return
         self._ensure_ready()
         query = self._query(writer, q, history)

@@ -2,7 +2,8 @@
 
 An engine answers a question over retrieved passages (``answer``) and streams the same answer
 (``answer_stream``: ``TextDelta`` pieces, then the ``Answer``). An engine that can turn a
-follow-up into a standalone question implements ``Condenser`` too. The extractive engine is
+follow-up into a standalone question implements ``Condenser`` too; one that can write an overview
+on top of a whole-collection answer implements ``Overviewer``. The extractive engine is
 always there; the LLM engines (``local``: llama.cpp with the packaged model, ``openai``: any
 OpenAI-compatible server) are offered where they can run.
 """
@@ -17,7 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from assistant.conversation import History
 from assistant.models import Answer, Passage, StreamEvent, TextDelta
 
-__all__ = ["AnswerEngine", "Condenser", "ENGINE_LABELS", "available_engines", "text_pieces", "stream_of"]
+__all__ = ["AnswerEngine", "Condenser", "Overviewer", "ENGINE_LABELS", "available_engines", "text_pieces", "stream_of"]
 
 ENGINE_LABELS = {"extractive": "extractive", "local": "local model", "openai": "OpenAI-compatible server"}
 
@@ -46,6 +47,15 @@ class Condenser(Protocol):
     """An engine that rewrites a follow-up (``question`` after ``history``) as a standalone one."""
 
     def condense(self, question: str, history: History) -> str: ...
+
+
+@runtime_checkable
+class Overviewer(Protocol):
+    """An engine that writes a short verified overview on top of a structured whole-collection
+    ``answer`` (collection-wide, comparison, summary): the overview's sentences (``TextDelta``),
+    the structured text unchanged below them, then the ``Answer``."""
+
+    def overview_stream(self, question: str, answer: Answer) -> Iterator[StreamEvent]: ...
 
 
 def text_pieces(text: str, by_line: bool = False) -> list[str]:
