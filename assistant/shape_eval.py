@@ -6,7 +6,9 @@ classifier gives its shape, the answer is not refused (or is, for ``refused``), 
 named (any of its alternatives: a capitalised alternative is matched as a whole word, case
 included, "Go"; a lower-case one case-insensitively at the start of a word, "microservice"
 matches "microservices"), at least ``min_articles`` different articles are cited, and, with
-``sources``, only those articles are. Latency is reported per shape (p50, p95).
+``sources``, only those articles are. Latency is reported per shape (p50, p95), with the time
+to the first streamed text; with an LLM engine, the share of its generated sentences (the
+overviews of whole-collection answers) that the cited sentences support.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant.models import TextDelta
 from assistant.shapes import SHAPES, classify
 
 __all__ = ["ShapeItem", "ShapeReport", "ShapeResult", "load_shape_questions", "named", "run_shape_eval"]
@@ -46,6 +49,9 @@ class ShapeResult:
     articles: int
     foreign: tuple[str, ...]
     seconds: float
+    first_text: float = 0.0  # seconds to the first streamed piece of text
+    supported: int = 0  # generated sentences (LLM engines) the passages support ...
+    checked: int = 0  # ... of those checked
 
     @property
     def passed(self) -> bool:
@@ -68,7 +74,15 @@ class ShapeReport:
         times = sorted(r.seconds for r in self.results if r.item.shape in shapes)
         if not times:
             return {}
-        return {"p50": statistics.median(times), "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]}
+        firsts = [r.first_text for r in self.results if r.item.shape in shapes]
+        return {"p50": statistics.median(times), "p95": times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))],
+                "first_text_p50": statistics.median(firsts)}
+
+    @property
+    def supported_share(self) -> float | None:
+        """Share of the generated sentences checked (LLM engines) that were supported; None if none."""
+        checked = sum(r.checked for r in self.results)
+        return sum(r.supported for r in self.results) / checked if checked else None
 
     def to_dict(self) -> dict[str, Any]:
         per_shape = {}
@@ -81,6 +95,7 @@ class ShapeReport:
             "pass_rate": round(self.pass_rate, 3),
             "shape_accuracy": round(sum(r.classified == r.item.shape for r in self.results) / max(1, len(self.results)), 3),
             "per_shape": per_shape,
+            "supported_share": None if self.supported_share is None else round(self.supported_share, 3),
             "items": [{"id": r.item.id, "passed": r.passed, "shape": r.classified, "missing": list(r.missing), "articles": r.articles,
                        "seconds": round(r.seconds, 3)} for r in self.results],
         }
@@ -89,8 +104,11 @@ class ShapeReport:
         d = self.to_dict()
         out = [f"shape questions: {d['n']}, passed {sum(r.passed for r in self.results)} ({d['pass_rate']:.0%}), shape accuracy {d['shape_accuracy']:.0%}"]
         for shape, s in d["per_shape"].items():
-            lat = f", p50 {s['p50'] * 1000:.0f} ms, p95 {s['p95'] * 1000:.0f} ms" if "p50" in s else ""
+            lat = f", p50 {s['p50'] * 1000:.0f} ms, p95 {s['p95'] * 1000:.0f} ms, first text p50 {s['first_text_p50'] * 1000:.0f} ms" if "p50" in s else ""
             out.append(f"  {shape:<11} {s['passed']}/{s['n']}{lat}")
+        if self.supported_share is not None:
+            checked = sum(r.checked for r in self.results)
+            out.append(f"  generated sentences supported: {sum(r.supported for r in self.results)}/{checked} ({self.supported_share:.0%})")
         return out
 
     def misses(self) -> list[str]:
@@ -144,10 +162,16 @@ def run_shape_eval(assistant: Any, items: Sequence[ShapeItem]) -> ShapeReport:
     report = ShapeReport()
     for item in items:
         started = time.perf_counter()
-        answer = assistant.ask(item.q)
+        first = None
+        for event in assistant.ask_stream(item.q):  # as the CLI and the chat window ask
+            if first is None and isinstance(event, TextDelta):
+                first = time.perf_counter() - started
+        answer = event
         seconds = time.perf_counter() - started
+        counted = [c for c in answer.checks if c.status != "note"]
         missing = tuple(p[0] for p in item.points if not any(named(answer.text, a) for a in p))
         cited = {c.source for c in answer.citations}
         foreign = tuple(sorted(cited - set(item.sources))) if item.sources else ()
-        report.results.append(ShapeResult(item, classify(item.q).name, answer.shape, answer.refused, missing, len(cited), foreign, seconds))
+        report.results.append(ShapeResult(item, classify(item.q).name, answer.shape, answer.refused, missing, len(cited), foreign, seconds,
+                                          first if first is not None else seconds, sum(c.supported for c in counted), len(counted)))
     return report

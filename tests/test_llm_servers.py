@@ -22,7 +22,7 @@ from assistant.llm.engine import NOT_IN_PASSAGES
 from assistant.models import Answer, Passage, TextDelta
 from assistant.settings import Settings, default_model_cache_dir
 
-from conftest import free_port, serve_process, write_article
+from conftest import CORPUS, free_port, serve_process, write_article
 
 pytestmark = pytest.mark.slow
 
@@ -197,3 +197,26 @@ def test_one_assistant_answers_with_the_engine_each_question_names(tiny_corpus, 
     assert last.engine == "local" and "".join(p.text for p in pieces) == last.text
     with pytest.raises(EngineError, match="engine must be one of extractive"):
         assistant.ask(ACTIX_QUESTION, engine="gpt-9")
+
+
+def test_local_engine_overview_of_a_trend_question_cites_the_answers_numbers_above_the_unchanged_groups(tmp_path, real_embedder, model_path):
+    from assistant.citations import CITATION
+    from assistant.llm.verify import split_answer_sentences
+
+    question = "What trends do the articles expect to shape backend development in 2026?"
+    assistant = _assistant(CORPUS, tmp_path / "data", real_embedder)  # the sample corpus, with its knowledge
+    plain = assistant.ask(question)
+    assert plain.shape == "collection" and not plain.refused
+    events = list(assistant.ask_stream(question, engine="local"))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and answer.engine == "local" and answer.shape == "collection" and not answer.notices
+    overview, structured = answer.text.split("\n\n", 1)
+    assert structured == plain.text and answer.citations == plain.citations
+    sentences = split_answer_sentences(overview)
+    assert 1 <= len(sentences) <= 3
+    for sentence in sentences:
+        cited = {int(n) for n in CITATION.findall(sentence)}
+        assert cited and cited <= {c.n for c in answer.citations}, sentence
+    assert answer.checks and sum(c.supported for c in answer.checks) == len(sentences)
+    # streamed: the overview's sentences first, then the groups a line at a time
+    assert events[0].text == sentences[0] and "".join(e.text for e in events[:-1]) == answer.text
