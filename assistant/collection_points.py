@@ -13,7 +13,7 @@ import numpy as np
 from assistant.citations import attach_citation
 from assistant.collection_names import named_in
 from assistant.collection_reader import Catalog, CollectionParams, KnowledgeReader, finish, refuse
-from assistant.collection_text import MARKER, dedupe, focus, mention_pattern, sentences
+from assistant.collection_text import MARKER, dedupe, focus, mention_pattern, news, sentences
 from assistant.grouping import Evidence, group, label, merge_singletons, rank, unit
 from assistant.models import Answer, Passage
 from assistant.shapes import Shape
@@ -25,7 +25,7 @@ __all__ = ["points"]
 
 # a question for the articles' overall view: their trends, themes, predictions, main points
 _OVERVIEW = re.compile(
-    r"\b(?:trends?|themes?|predict\w*|expect\w*|future|main|key points|takeaways?|in common|overall|agree|disagree|consensus)\b", re.I
+    r"\b(?:trends?|themes?|predict\w*|expect\w*|future|main|key|points|takeaways?|in common|overall|agree|disagree|consensus)\b", re.I
 )
 
 
@@ -90,11 +90,17 @@ def points(reader: KnowledgeReader, params: CollectionParams, question: str, sha
     # development" in a collection on backend trends): a broad one is answered with the
     # themes the articles share, a narrow one with what they say about its subject
     breadth = float(qv @ cat.centroid) if cat.centroid is not None else 0.0
-    subject = [t for t in tokenize_query(topic) if not t.isdigit()]
+    subject = [t for t in tokenize_query(_OVERVIEW.sub(" ", topic)) if not t.isdigit()]  # "main themes" has none
     broad = bool(_OVERVIEW.search(question)) and not keys and (not subject or breadth >= params.broad)
+    if broad and not subject and cat.centroid is not None:
+        # "What are the main themes?" names no subject: what the collection is about stands in
+        qv, breadth = unit(cat.centroid), 1.0
     found = evidence(reader, params, topic, qv, cat, keys, broad)
-    if not found or (not keys and max(e.relevance for e in found) < params.min_relevance):
+    if not found or (not keys and max(e.relevance for e in found) < (params.broad_floor if broad else params.min_relevance)):
         return refuse(question, shape)
+    if broad:  # a sentence that only restates the question ("Several emerging trends will shape ...") names no trend
+        asked = frozenset(tokenize_query(question))
+        found = [e for e in found if news(e.text, asked) >= params.min_news] or found
     if cat.centroid is not None:  # a sentence more generic than the question adds nothing to it
         generic = max(breadth, params.framing)
         found = [e for e in found if float(unit(e.vector) @ cat.centroid) < generic] or found

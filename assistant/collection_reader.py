@@ -37,6 +37,7 @@ class CollectionParams:
     """The settings of collection, comparison and summary answers (cosines: higher is better)."""
 
     min_relevance: float = 0.35  # a narrow question's best point must reach this, else refused
+    min_news: float = 1.2  # a broad question's point must say this much beyond the question (collection_text.news)
     same_point: float = 0.55  # two sentences of different articles saying the same thing
     max_groups: int = 8
     per_article: int = 10

@@ -11,6 +11,7 @@ from typing import Any
 from assistant.grouping import Evidence
 from assistant.models import Citation, Passage
 from corpus.text import sentence_spans
+from index.keyword import tokenize_query
 
 __all__ = ["MARKER", "Citer", "dedupe", "focus", "mention_pattern", "sentences", "unknown_names"]
 
@@ -119,3 +120,18 @@ class Citer:
                                     start=getattr(chunk, "start", 0), end=getattr(chunk, "end", 0)))
         return tuple(cites), tuple(passages)
 
+
+_WORDS = re.compile(r"[A-Za-z][\w'’-]*")
+
+
+def news(sentence: str, asked: frozenset[str]) -> float:
+    """How much a sentence says beyond the question's words: the summed specificity (general
+    English rarity, 0..1 a word) of its words the question does not contain. Pure."""
+    from assistant.evidence import specificity
+
+    total = 0.0
+    for word in _WORDS.findall(sentence):
+        tokens = tokenize_query(word)
+        if tokens and not set(tokens) <= asked:
+            total += specificity(word)
+    return total

@@ -65,6 +65,14 @@ def test_pros_and_cons_put_each_argument_on_its_side_of_a_cited_table(indexed):
     assert all(re.search(r"\[\d+\]", cell) for r in rows for cell in r.strip("| ").split(" | ") if cell != "—")
 
 
+def test_a_question_for_the_main_themes_names_what_several_articles_share(indexed):
+    for q in ("What are the main themes of the articles?", "What are the key takeaways of the articles?"):
+        answer = indexed.ask(q)
+        assert answer.shape == "collection" and not answer.refused, q
+        shared = re.findall(r"— ([2-5]) of 5 articles", answer.text)
+        assert len(shared) >= 3, answer.text
+
+
 def test_summary_returns_the_named_articles_key_points_in_order(indexed):
     answer = indexed.ask("Summarize the article about developer priorities.")
     assert answer.shape == "summary" and not answer.refused

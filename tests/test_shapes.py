@@ -137,3 +137,13 @@ def test_pros_and_cons_questions_are_collection_wide_with_their_subject():
     assert pros_cons_subject("What are the benefits of Go?") is None
     # equal similarity to both questions: the words decide
     assert leaning("However, it adds complexity and overhead.", 0.5, 0.5) > 0 > leaning("It enables faster, independent releases.", 0.5, 0.5)
+
+
+def test_news_counts_what_a_sentence_says_beyond_the_question():
+    from assistant.collection_text import news
+    from index.keyword import tokenize_query
+
+    asked = frozenset(tokenize_query("What trends do the articles expect to shape backend development in 2026?"))
+    restated = news("Several emerging trends will shape the future of backend development.", asked)
+    named = news("AI integration is becoming standard in backend systems, embedded in databases and APIs.", asked)
+    assert restated < 1.2 < named
