@@ -17,11 +17,9 @@
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,146 +27,30 @@ from assistant.citations import attach_citation
 from assistant.engines import stream_of
 from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
 from assistant.models import Answer, Citation, Passage, StreamEvent
+from assistant.sentences import (
+    ARTICLE_MARKER,
+    CONTINUES,
+    PRONOUN_START,
+    Candidate,
+    asks,
+    is_label,
+    labels,
+    lead_in_items,
+    phrase_match,
+    same_sentence,
+    select_sentences,
+    span_of,
+    with_section,
+)
 from corpus.text import sentence_spans
 from index.embedding import Embedder
 from index.keyword import tokenize_query
 
-__all__ = ["ExtractiveEngine", "NOT_COVERED", "Candidate", "select_sentences", "lead_in_items"]
+__all__ = ["ExtractiveEngine", "NOT_COVERED"]
 
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
-_ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
-_PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such|he|she|his|her)\b", re.I)
-_CONTINUES = re.compile(r"^(it|its|it’s|it's|they|their|this|these|those|he|she|his|her|both|however|but|also|then|so|instead|here|there)\b", re.I)
-_BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
-
 Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
 Following = Callable[[Passage], "Passage | None"]
-
-
-@dataclass(frozen=True)
-class Candidate:
-    passage: int  # index into the passages list
-    text: str
-    score: float
-    tokens: frozenset[str]
-    position: int  # sentence number inside its passage
-    start: int = 0  # span inside the passage text
-    end: int = 0
-    similarity: float = 0.0
-
-
-def _overlaps(a: Candidate, b: Candidate) -> bool:
-    return a.passage == b.passage and a.start < b.end and b.start < a.end
-
-
-def _same(a: Candidate, b: Candidate) -> bool:
-    x, y = _plain(a.text), _plain(b.text)
-    return _overlaps(a, b) or x in y or y in x
-
-
-def _plain(text: str) -> str:
-    """Text compared for repeats: list markers, case and spacing aside."""
-    return " ".join(text.lstrip("-*•· ").split()).lower()
-
-
-def select_sentences(
-    candidates: Sequence[Candidate],
-    question_tokens: frozenset[str],
-    limit: int,
-    max_chars: int = 700,
-    ratio: float = 0.72,
-    new_passage_penalty: float = 0.05,
-    chosen: Sequence[Candidate] = (),
-) -> list[Candidate]:
-    """Greedy choice: the best sentence (or ``chosen``), then others close to it in score that
-    add question words. Pure."""
-    if not candidates:
-        return list(chosen)
-    ranked = sorted(candidates, key=lambda c: -c.score)
-    best = ranked[0]
-    picked = list(chosen) or [best]
-    covered = set().union(*(c.tokens & question_tokens for c in picked))
-    length = sum(len(c.text) for c in picked)
-    while len(picked) < limit:
-        def gain(c: Candidate) -> float:
-            new = len((c.tokens & question_tokens) - covered)
-            spread = 0.0 if any(c.passage == x.passage for x in picked) else new_passage_penalty
-            return c.score + 0.08 * new - spread
-
-        rest = [c for c in ranked if not any(_same(c, x) for x in picked)]
-        if not rest:
-            break
-        nxt = max(rest, key=gain)
-        if gain(nxt) < ratio * best.score or length + len(nxt.text) > max_chars:
-            break
-        picked.append(nxt)
-        covered |= nxt.tokens & question_tokens
-        length += len(nxt.text)
-    return picked
-
-
-def lead_in_items(text: str, max_items: int = 10, max_item_chars: int = 300) -> list[str]:
-    """The items that follow a lead-in ("... the following:"): the next lines or short
-    paragraphs, until a long paragraph or ``max_items``. Pure."""
-    items: list[str] = []
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line:
-            continue
-        if line.startswith("#") or len(line) > max_item_chars:
-            break
-        items.append(_BULLET.sub("", line))
-        if len(items) >= max_items:
-            break
-    return items
-
-
-def _is_label(line: str) -> bool:
-    """A short title-like line of its own ("Day 2 - Ropers"): no end punctuation, 2-8 words."""
-    words = line.split()
-    return "\n" not in line and 2 <= len(words) <= 8 and not re.search(r"[.!?,;]$", line.strip())
-
-
-def _phrase_match(section: str, sentence: str, phrases: Sequence[str]) -> float:
-    """+1 when the sentence (or else its section) holds one of the question's number phrases
-    ("day 2"), -1 when the sentence names another number of the same word ("Day 3 ..."), else 0."""
-    score = 0.0
-    for ph in phrases:
-        word, _, number = ph.rpartition(" ")
-        others = {m for m in re.findall(rf"\b{re.escape(word)}\s+(\d+)\b", sentence.lower())}
-        if number in others:
-            return 1.0
-        if others:
-            score = -1.0
-        elif re.search(rf"\b{re.escape(ph)}\b", section.lower()):
-            score = max(score, 1.0)
-    return score
-
-
-_INTERROGATIVE = re.compile(r"^[\"“'‘(]?(what|why|how|who|whom|whose|when|where|which|do|does|did|is|are|was|were|can|could|should|would|will|have|has)\b", re.I)
-
-
-def _asks(sentence: str) -> bool:
-    """A sentence that asks ("What do the scenes signify?"), not one that merely ends in "?"."""
-    return sentence.rstrip("\"'”’) ").endswith("?") and bool(_INTERROGATIVE.match(sentence.strip()))
-
-
-def _labels(text: str) -> set[str]:
-    return {line.strip() for line in text.split("\n") if _is_label(line.strip())}
-
-
-def _span(text: str, sentence: str, after: int) -> tuple[int, int]:
-    at = text.find(sentence, after)
-    return (at, at + len(sentence)) if at >= 0 else (after, after)
-
-
-def _with_section(text: str, passage: Passage) -> str:
-    """A list item prefixed with its passage's section when the section names something the
-    sentence does not (a book's title above its review)."""
-    section = passage.section.strip()
-    if not section or section == passage.title or section.lower() in text.lower() or len(section.split()) > 6:
-        return text
-    return f"{section}: {text}"
 
 
 class ExtractiveEngine:
@@ -255,10 +137,10 @@ class ExtractiveEngine:
             spans = sentence_spans(p.text)
             for si, (a, b) in enumerate(spans):
                 sentence = p.text[a:b]
-                label = _is_label(sentence)
+                label = is_label(sentence)
                 if not label and (len(sentence) < 25 or len(sentence.split()) < 4):
                     continue
-                if _PRONOUN_START.match(sentence) and si > 0:
+                if PRONOUN_START.match(sentence) and si > 0:
                     a = spans[si - 1][0]  # keep the sentence its pronoun points back to
                 raw.append((pi, si, a, b, p.text[a:b].lstrip("- ").strip()))
         if not raw:
@@ -271,10 +153,9 @@ class ExtractiveEngine:
             tokens = frozenset(tokenize_query(sentence))
             overlap = len(tokens & question_tokens) / max(1, len(question_tokens))
             novelty = min(1.0, len(tokens - question_tokens) / 6.0)
-            asks = _asks(sentence)
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
-                - (self.question_penalty if asks else 0.0) \
-                + self.phrase_bonus * _phrase_match(passages[pi].section, sentence, phrases)
+                - (self.question_penalty if asks(sentence) else 0.0) \
+                + self.phrase_bonus * phrase_match(passages[pi].section, sentence, phrases)
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 
@@ -359,7 +240,7 @@ class ExtractiveEngine:
         best = ranked[0]
         # a heading that asks the question itself (an FAQ's "What do the infrared scenes
         # signify?"): what follows it is the answer, even when other sentences score higher
-        faq = max((c for c in candidates if _asks(c.text)), key=lambda c: c.similarity, default=None)
+        faq = max((c for c in candidates if asks(c.text)), key=lambda c: c.similarity, default=None)
         if faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
             best = faq
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
@@ -367,18 +248,18 @@ class ExtractiveEngine:
         lead = best if best.text.rstrip().endswith(":") else None
         nxt = self._next_sentence(top[best.passage], best)
         if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200:
-            lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *_span(top[best.passage].text, nxt, best.end))
+            lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end))
             chosen.append(lead)
         if lead is not None:
             items = self._items_after(top[best.passage], lead)
         # a label line ("Day 2 - Ropers"), or a sentence that asks or restates the question ("What do the
         # infrared scenes signify?"), introduces the answer: the answer is what follows it
-        introduces = best.text in _labels(top[best.passage].text) or _asks(best.text) or len(best.tokens - qtokens) < 2
-        if not items and nxt is not None and (introduces or len(best.text) < 80 or _CONTINUES.match(nxt)):
-            chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *_span(top[best.passage].text, nxt, best.end)))
+        introduces = best.text in labels(top[best.passage].text) or asks(best.text) or len(best.tokens - qtokens) < 2
+        if not items and nxt is not None and (introduces or len(best.text) < 80 or CONTINUES.match(nxt)):
+            chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
             if introduces:
                 chosen = chosen[1:]
-        elif not items and nxt is None and _asks(best.text):  # a question heading that ends its passage
+        elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
             after = self._after(top, best)
             chosen = [after] if after is not None else chosen
         if not items and classify(question).name == "list":
@@ -387,7 +268,7 @@ class ExtractiveEngine:
             if len({c.passage for c in spread}) >= 2:
                 chosen = []
                 sections = [top[pi].section for pi in {c.passage for c in spread}]  # one per passage
-                items = [(_with_section(c.text, top[c.passage]) if sections.count(top[c.passage].section) == 1 else c.text, top[c.passage])
+                items = [(with_section(c.text, top[c.passage]) if sections.count(top[c.passage].section) == 1 else c.text, top[c.passage])
                          for c in spread]
         if not items:
             chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
@@ -400,9 +281,9 @@ class ExtractiveEngine:
         gives way to the sentence after it, which answers it."""
         out: list[Candidate] = []
         for c in chosen:
-            if _asks(c.text):
+            if asks(c.text):
                 c = self._after(top, c) or c
-            if not any(_same(c, x) for x in out):
+            if not any(same_sentence(c, x) for x in out):
                 out.append(c)
         return out
 
@@ -414,10 +295,10 @@ class ExtractiveEngine:
         # the sentence that answers leads; the rest follow by passage, in reading order
         chosen = chosen[:1] + sorted(chosen[1:], key=lambda c: (number[top[c.passage].chunk_id], c.position))
         # an article's own "[n]" markers are data, not citations: only the engine's reach the answer
-        parts = [attach_citation(_ARTICLE_MARKER.sub("", c.text), number[top[c.passage].chunk_id]) for c in chosen]
+        parts = [attach_citation(ARTICLE_MARKER.sub("", c.text), number[top[c.passage].chunk_id]) for c in chosen]
         text = " ".join(parts)
         if items:
-            bullets = "\n".join(f"- {attach_citation(_ARTICLE_MARKER.sub('', t), number[p.chunk_id])}" for t, p in items)
+            bullets = "\n".join(f"- {attach_citation(ARTICLE_MARKER.sub('', t), number[p.chunk_id])}" for t, p in items)
             text = f"{text}\n\n{bullets}" if text else bullets
         quotes: dict[str, list[str]] = {}
         for c in chosen:

@@ -4,7 +4,8 @@ from assistant.citations import attach_citation, cited_numbers, drop_invalid_cit
 from assistant.conversation import is_follow_up, retrieval_query
 from assistant.evaluation import EvalItem, score_item, summarize
 from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
-from assistant.extractive import NOT_COVERED, ExtractiveEngine, lead_in_items
+from assistant.extractive import NOT_COVERED, ExtractiveEngine
+from assistant.sentences import lead_in_items
 from assistant.models import Passage
 
 
@@ -149,7 +150,7 @@ def test_score_item_and_summarize_compute_metrics():
 
 
 def test_select_sentences_never_repeats_a_sentence_from_overlapping_passages():
-    from assistant.extractive import Candidate, select_sentences
+    from assistant.sentences import Candidate, select_sentences
 
     q = frozenset({"go", "uber"})
     cands = [

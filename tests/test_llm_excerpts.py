@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.extractive import Candidate, ExtractiveEngine
+from assistant.extractive import ExtractiveEngine
+from assistant.sentences import Candidate
 from assistant.llm.engine import LLMEngine
 from assistant.llm.excerpts import EvidenceBudget, is_list_question, select_excerpts
 from assistant.llm.verify import Verifier, split_answer_sentences, split_bullet

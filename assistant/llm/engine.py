@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
 from assistant.citations import CITATION, attach_citation
 from assistant.conversation import History, retrieval_query
-from assistant.extractive import _ARTICLE_MARKER, NOT_COVERED, ExtractiveEngine
+from assistant.extractive import ExtractiveEngine
+from assistant.sentences import ARTICLE_MARKER
 from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.overview import Overviews
@@ -248,7 +249,7 @@ class LLMEngine:
             # each clause ending in . ! ? on its own: the sentence splitter keeps "...benchmarks.
             # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
             quotes = [q for q in citation.quotes if not any(q in t for t, c in items if c.n == citation.n)]
-            parts = (part.strip() for quote in quotes for part in _CLAUSE_END.split(_ARTICLE_MARKER.sub("", quote)))
+            parts = (part.strip() for quote in quotes for part in _CLAUSE_END.split(ARTICLE_MARKER.sub("", quote)))
             for text in parts:
                 if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
                     continue

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assistant.extractive import Candidate
+from assistant.sentences import Candidate
 from assistant.models import Passage
 from assistant.shapes import classify
 from corpus.text import sentence_spans

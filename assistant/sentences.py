@@ -1,0 +1,146 @@
+"""Choosing sentences for an extractive answer: candidates, repeats, lead-ins and their items,
+labels and question headings. Pure functions over text; the engine (``assistant.extractive``)
+scores and composes with them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assistant.models import Passage
+
+__all__ = ["ARTICLE_MARKER", "CONTINUES", "PRONOUN_START", "Candidate", "asks", "is_label", "labels", "lead_in_items",
+           "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "with_section"]
+
+ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
+PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such|he|she|his|her)\b", re.I)
+CONTINUES = re.compile(r"^(it|its|it’s|it's|they|their|this|these|those|he|she|his|her|both|however|but|also|then|so|instead|here|there)\b", re.I)
+_BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
+
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: int  # index into the passages list
+    text: str
+    score: float
+    tokens: frozenset[str]
+    position: int  # sentence number inside its passage
+    start: int = 0  # span inside the passage text
+    end: int = 0
+    similarity: float = 0.0
+
+
+def overlaps(a: Candidate, b: Candidate) -> bool:
+    return a.passage == b.passage and a.start < b.end and b.start < a.end
+
+
+def same_sentence(a: Candidate, b: Candidate) -> bool:
+    x, y = _plain(a.text), _plain(b.text)
+    return overlaps(a, b) or x in y or y in x
+
+
+def _plain(text: str) -> str:
+    """Text compared for repeats: list markers, case and spacing aside."""
+    return " ".join(text.lstrip("-*•· ").split()).lower()
+
+
+def select_sentences(
+    candidates: Sequence[Candidate],
+    question_tokens: frozenset[str],
+    limit: int,
+    max_chars: int = 700,
+    ratio: float = 0.72,
+    new_passage_penalty: float = 0.05,
+    chosen: Sequence[Candidate] = (),
+) -> list[Candidate]:
+    """Greedy choice: the best sentence (or ``chosen``), then others close to it in score that
+    add question words. Pure."""
+    if not candidates:
+        return list(chosen)
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    best = ranked[0]
+    picked = list(chosen) or [best]
+    covered = set().union(*(c.tokens & question_tokens for c in picked))
+    length = sum(len(c.text) for c in picked)
+    while len(picked) < limit:
+        def gain(c: Candidate) -> float:
+            new = len((c.tokens & question_tokens) - covered)
+            spread = 0.0 if any(c.passage == x.passage for x in picked) else new_passage_penalty
+            return c.score + 0.08 * new - spread
+
+        rest = [c for c in ranked if not any(same_sentence(c, x) for x in picked)]
+        if not rest:
+            break
+        nxt = max(rest, key=gain)
+        if gain(nxt) < ratio * best.score or length + len(nxt.text) > max_chars:
+            break
+        picked.append(nxt)
+        covered |= nxt.tokens & question_tokens
+        length += len(nxt.text)
+    return picked
+
+
+def lead_in_items(text: str, max_items: int = 10, max_item_chars: int = 300) -> list[str]:
+    """The items that follow a lead-in ("... the following:"): the next lines or short
+    paragraphs, until a long paragraph or ``max_items``. Pure."""
+    items: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("#") or len(line) > max_item_chars:
+            break
+        items.append(_BULLET.sub("", line))
+        if len(items) >= max_items:
+            break
+    return items
+
+
+def is_label(line: str) -> bool:
+    """A short title-like line of its own ("Day 2 - Ropers"): no end punctuation, 2-8 words."""
+    words = line.split()
+    return "\n" not in line and 2 <= len(words) <= 8 and not re.search(r"[.!?,;]$", line.strip())
+
+
+def phrase_match(section: str, sentence: str, phrases: Sequence[str]) -> float:
+    """+1 when the sentence (or else its section) holds one of the question's number phrases
+    ("day 2"), -1 when the sentence names another number of the same word ("Day 3 ..."), else 0."""
+    score = 0.0
+    for ph in phrases:
+        word, _, number = ph.rpartition(" ")
+        others = {m for m in re.findall(rf"\b{re.escape(word)}\s+(\d+)\b", sentence.lower())}
+        if number in others:
+            return 1.0
+        if others:
+            score = -1.0
+        elif re.search(rf"\b{re.escape(ph)}\b", section.lower()):
+            score = max(score, 1.0)
+    return score
+
+
+_INTERROGATIVE = re.compile(r"^[\"“'‘(]?(what|why|how|who|whom|whose|when|where|which|do|does|did|is|are|was|were|can|could|should|would|will|have|has)\b", re.I)
+
+
+def asks(sentence: str) -> bool:
+    """A sentence that asks ("What do the scenes signify?"), not one that merely ends in "?"."""
+    return sentence.rstrip("\"'”’) ").endswith("?") and bool(_INTERROGATIVE.match(sentence.strip()))
+
+
+def labels(text: str) -> set[str]:
+    return {line.strip() for line in text.split("\n") if is_label(line.strip())}
+
+
+def span_of(text: str, sentence: str, after: int) -> tuple[int, int]:
+    at = text.find(sentence, after)
+    return (at, at + len(sentence)) if at >= 0 else (after, after)
+
+
+def with_section(text: str, passage: Passage) -> str:
+    """A list item prefixed with its passage's section when the section names something the
+    sentence does not (a book's title above its review)."""
+    section = passage.section.strip()
+    if not section or section == passage.title or section.lower() in text.lower() or len(section.split()) > 6:
+        return text
+    return f"{section}: {text}"
