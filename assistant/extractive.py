@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +28,7 @@ from assistant.citations import attach_citation
 from assistant.engines import stream_of
 from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
 from assistant.models import Answer, Citation, Passage, StreamEvent
+from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
     ARTICLE_MARKER,
     CONTINUES,
@@ -51,6 +53,9 @@ __all__ = ["ExtractiveEngine", "NOT_COVERED"]
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
 Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
 Following = Callable[[Passage], "Passage | None"]
+Article = Callable[[str], "list[Passage]"]
+_COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
 class ExtractiveEngine:
@@ -81,6 +86,7 @@ class ExtractiveEngine:
         self.gate = gate
         self.present = present
         self.following = following
+        self.article: Article | None = None  # an article's chunks in reading order (numbered lists)
         self.max_chars = max_chars
         self.novelty_weight = 0.15
         self.question_penalty = 0.3
@@ -262,7 +268,12 @@ class ExtractiveEngine:
         elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
             after = self._after(top, best)
             chosen = [after] if after is not None else chosen
-        if not items and classify(question).name == "list":
+        shape = classify(question)
+        is_list = shape.name == "list"
+        run = self._numbered(question, top, shape.entity) if is_list else None  # before any lead-in: the whole run
+        if run:  # the article numbers the items asked for ("What are the four steps ...?")
+            chosen, items = [], [(i.line if not i.line[:1].isdigit() else i.text, i.passage) for i in run]
+        if not items and is_list:
             spread = select_sentences(candidates, qtokens, self.max_items, int(self.max_chars * 1.6), ratio=self.list_ratio,
                                       new_passage_penalty=-0.05, chosen=chosen)
             if len({c.passage for c in spread}) >= 2:
@@ -275,6 +286,21 @@ class ExtractiveEngine:
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen)
             chosen = self._answers_not_questions(top, chosen)
         return self._render(question, top, chosen, items, passages)
+
+    def _numbered(self, question: str, top: list[Passage], entity: str) -> list[Item] | None:
+        """The numbered run of the best passage's article that the best passages are about —
+        unless an item names what is asked ("What security features ...?" asks about the item
+        "Built-In Security Features", not for the list it is in)."""
+        if self.article is None or not top:
+            return None
+        m = _COUNT.search(question)
+        count = (_COUNTS.get(m.group(1).lower()) or int(m.group(1))) if m and (m.group(1).isdigit() or m.group(1).lower() in _COUNTS) else None
+        chunks = self.article(top[0].source)
+        run = best_run(numbered_runs(chunks), [p for p in top if p.source == top[0].source], count) if chunks else None
+        asked = frozenset(tokenize_query(entity))
+        if run and asked and any(asked & frozenset(tokenize_query(i.text)) for i in run):
+            return None
+        return run
 
     def _answers_not_questions(self, top: list[Passage], chosen: list[Candidate]) -> list[Candidate]:
         """A chosen sentence that asks a question (a heading like "What do the scenes signify?")

@@ -142,6 +142,7 @@ def build_components(
     # the keyword index is swapped when a new index generation is committed: look it up late
     engine.present = lambda tokens, sources: components.keyword.present(tokens, sources)
     engine.following = lambda passage: _next_passage(components.keyword, passage)
+    engine.article = lambda source: [passage_of(c) for c in components.keyword.article_chunks(source)]
     if settings.engine != "extractive":
         components.engine = build_engine(components, settings.engine)
     return components

@@ -194,6 +194,15 @@ class KeywordIndex:
         i = self._by_position.get((chunk.source, chunk.index + 1))
         return self._chunks[i] if i is not None else None
 
+    def article_chunks(self, source: str) -> list[Chunk]:
+        """The chunks of one article, in reading order."""
+        if self._by_position is None:
+            self._by_position = {(c.source, c.index): i for i, c in enumerate(self._chunks)}
+        out = []
+        while (i := self._by_position.get((source, len(out)))) is not None:
+            out.append(self._chunks[i])
+        return out
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk (in ``chunks()`` order) for ``query``."""
         if self._bm25 is None:
