@@ -240,7 +240,8 @@ class Overviews:
                     checked += 1
                 if len(shown) >= self.max_sentences or tokens >= self.max_tokens:
                     break
-            rest = _overview_sentences(buffer)[checked:]
+            # the rest, unless the overview is full (what follows was cut off, not finished)
+            rest = _overview_sentences(buffer)[checked:] if len(shown) < self.max_sentences else []
             if rest and tokens >= self.max_tokens and not re.search(r"[.!?\]]\s*$", rest[-1]):
                 rest.pop()  # cut off by the token budget mid-sentence
             for sentence in rest:
