@@ -132,3 +132,10 @@ def test_assistant_with_llm_engine_puts_a_verified_overview_on_the_collection_an
     assert (streamed.engine, streamed.shape, streamed.citations) == ("fake", plain.shape, plain.citations)
     asked = assistant.ask(question)
     assert asked.text == streamed.text and asked.checks == streamed.checks
+
+
+def test_overview_keeps_at_most_three_sentences_and_leaves_the_cut_off_rest_unchecked(fake_embedder):
+    reply = ("Go powers tools at Google and Uber [2]. Memory safety means no crashes from leaks [3]. "
+             "Actix Web tops benchmarks [1]. Go powers tools at Goo")
+    _, answer, _ = _overview(reply, fake_embedder)
+    assert len(answer.text.split("\n\n")[0].split(". ")) == 3 and len(answer.checks) == 3
