@@ -279,8 +279,9 @@ class Assistant:
 
     def _answer_whole(self, question: str, shape: Shape, sources: Sequence[str] | None) -> Answer | None:
         """Collection-wide, comparison and summary questions, from the articles' knowledge
-        (``assistant/collection.py``); None for other shapes, for questions limited to some
-        articles, and for an index built without knowledge (the engine answers then)."""
+        (``assistant/collection.py``); a summary of the one article a question is limited to.
+        None for other shapes, for other questions limited to articles, and for an index built
+        without knowledge (the engine answers then)."""
         if not _whole(shape, sources):
             return None
         if self._collection is None:
