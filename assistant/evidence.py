@@ -3,7 +3,8 @@
 A question's *focus terms* are its content words (stemmed, stopwords out), each weighted by how
 specific it is in general English (``wordfreq``'s Zipf frequency: "day", "look", "known" weigh
 little; "goblins", "bourbon", "H100" weigh fully). Names (capitalised words past the first,
-acronyms, words with digits) and number phrases ("day 10", "step 5") weigh fully and must occur
+acronyms, words with digits), number phrases ("day 10", "step 5") and words all but unknown to
+general English (Zipf below 2: a misspelling like "relgion", jargon) weigh fully and must occur
 in the documents the question is limited to (or the whole collection when it is not limited).
 
 ``Evidence`` holds the features a refusal is decided on:
@@ -55,6 +56,7 @@ class Term:
     weight: float  # 0..1: how specific the word is
     name: bool = False  # a name, acronym or number: must occur in scope
     phrase: str = ""  # for numbers: "day 10", looked up as a phrase
+    rare: bool = False  # all but unknown to general English (a misspelling, jargon): must occur in scope too
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,17 @@ class GateWeights:
 @lru_cache(maxsize=50_000)
 def specificity(word: str) -> float:
     """1 for a rare word, ~0 for the commonest ones (Zipf frequency 3 -> 1, 6 -> 0)."""
+    return min(1.0, max(0.0, (6.0 - _zipf(word)) / 3.0))
+
+
+@lru_cache(maxsize=50_000)
+def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
-    zipf = zipf_frequency(word.lower(), "en")
-    return min(1.0, max(0.0, (6.0 - zipf) / 3.0))
+    return float(zipf_frequency(word.lower(), "en"))
+
+
+_RARE_ZIPF = 2.0  # "relgion" 1.05; the rarest words of answerable questions of both sets: 2.9-3.2
 
 
 def _is_name(word: str, sentence_start: bool, title_case: bool) -> bool:
@@ -128,11 +137,12 @@ def focus_terms(question: str) -> tuple[Term, ...]:
         name = _is_name(word, start, title_case)
         phrase = f"{previous} {word}" if number and previous else word if number else ""
         weight = 1.0 if name else specificity(word)
+        rare = not name and not number and len(tokens) == 1 and _zipf(word) < _RARE_ZIPF
         if name and not number:
             tokens = tokens[:1]  # a name is found by its first part: "AK-47" by "ak", "FastAPI-style" by "fastapi"
         for token in tokens:
             if token not in out or weight > out[token].weight:
-                out[token] = Term(token, word, weight, name, phrase)
+                out[token] = Term(token, word, weight, name, phrase, rare)
         previous = word if not number else ""
     return tuple(out.values())
 
@@ -153,7 +163,7 @@ def gather_evidence(
     # numbers are looked up as phrases ("day 2") in the passages: the index drops 1-digit tokens
     in_passages |= {t.token for t in terms if t.phrase and re.search(rf"\b{re.escape(t.phrase.lower())}\b", low)}
     in_scope = present([t.token for t in terms if not t.phrase]) | in_passages
-    missing = [t.phrase or t.word for t in terms if t.name and t.token not in in_scope]
+    missing = [t.phrase or t.word for t in terms if (t.name or t.rare) and t.token not in in_scope]
     total = sum(t.weight for t in terms)
     if total <= 0:
         return Evidence(terms, tuple(missing), 1.0, 1.0, relevance)

@@ -246,3 +246,13 @@ def test_a_follow_up_is_answered_with_the_sentence_about_what_it_asks_first(real
     query = retrieval_query(question, [("What is FastAPI?", "FastAPI is a fast Python framework [1].")])
     assert query != question
     assert engine.answer(question, query, passages).text.startswith("Real-world wins include data science backends at Netflix")
+
+
+def test_a_word_general_english_does_not_know_must_be_in_scope_like_a_name():
+    terms = {t.word: t for t in focus_terms("What relgion are the members of the family?")}
+    assert terms["relgion"].rare and not terms["members"].rare and not terms["family"].rare
+    found = gather_evidence("What relgion are the members of the family?", ["The family members live near the camp."], 0.6,
+                            lambda tokens: {t for t in tokens if t != "relgion"})
+    assert found.missing_names == ("relgion",)
+    assert gather_evidence("What religion are the members of the family?", ["The family members live near the camp."], 0.6,
+                           lambda tokens: set(tokens)).missing_names == ()
