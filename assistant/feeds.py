@@ -15,7 +15,6 @@ reported and the others go on.
 
 from __future__ import annotations
 
-import fcntl
 import io
 import json
 import os
@@ -33,6 +32,7 @@ from assistant.web_articles import Taken, add_taken, take_article
 from corpus.errors import ArticleError, AssistantError
 from corpus.web import ARTICLE_TYPES
 from index.indexer import IndexReport
+from index.locking import exclusive_file
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -180,23 +180,11 @@ class FeedStore:
     @contextmanager
     def locked(self) -> Iterator[_State]:
         """The state, under the lock; saved on a normal exit."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + self.lock_timeout
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() > deadline:
-                        raise AssistantError("another feed sync is running; try again later") from None
-                    time.sleep(0.1)
-            try:
-                state = self._load()
-                yield state
-                self._save(state)
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        busy = AssistantError("another feed sync is running; try again later")
+        with exclusive_file(self.path.with_name(self.path.name + ".lock"), self.lock_timeout, busy):
+            state = self._load()
+            yield state
+            self._save(state)
 
     def feeds(self) -> list[Feed]:
         return self._load().feeds

@@ -24,7 +24,6 @@ index stays as it was for refused files.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -43,6 +42,7 @@ from corpus.errors import ArticleError, AssistantError
 from corpus.loaders import SUPPORTED_SUFFIXES, article_from_bytes, iter_article_files, load_article
 from corpus.models import content_hash
 from index.indexer import IndexReport
+from index.locking import exclusive_file
 
 if TYPE_CHECKING:
     from assistant.core import Assistant
@@ -198,20 +198,9 @@ class TextHashes:
         if not _SAVE_LOCK.acquire(timeout=self.lock_timeout):
             raise ArticleError("another upload is still being saved; try again in a moment")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path.with_name(self.path.name + ".lock"), "a") as handle:
-                while True:
-                    try:
-                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except BlockingIOError:
-                        if time.monotonic() > deadline:
-                            raise ArticleError("another upload is still being saved; try again in a moment") from None
-                        time.sleep(0.05)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
+            busy = ArticleError("another upload is still being saved; try again in a moment")
+            with exclusive_file(self.path.with_name(self.path.name + ".lock"), max(0.0, deadline - time.monotonic()), busy):
+                yield
         finally:
             _SAVE_LOCK.release()
 

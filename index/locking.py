@@ -38,6 +38,31 @@ LEASE_SECONDS = 120.0  # a writer's lease on a shared server; renewed at its che
 
 
 @contextmanager
+def exclusive_file(lock_file: str | os.PathLike[str], timeout: float, busy: Exception) -> Iterator[None]:
+    """An exclusive ``flock`` on ``lock_file`` (created with its folder) across processes, waiting
+    at most ``timeout`` seconds; then ``busy`` is raised. For small state files kept beside the
+    index (the upload hashes, the followed feeds)."""
+    import fcntl
+    from pathlib import Path
+
+    Path(lock_file).parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout
+    with open(lock_file, "a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise busy from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
 def data_folder_lock(lock_path: str | os.PathLike[str], timeout: float = 0) -> Iterator[None]:
     """Hold the data folder's file lock; ``IndexStateError`` when another run holds it for
     longer than ``timeout`` seconds."""
