@@ -31,7 +31,8 @@ from functools import lru_cache
 
 from index.keyword import tokenize_query
 
-__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number"]
+__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number", "asks_for_name",
+           "names_new"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
@@ -48,6 +49,16 @@ _NUMBER = re.compile(
     re.I,
 )
 
+# "who won …", "who is X's sibling", "what brand of …": the answer is a name ("Who is Perry?" is
+# not: it asks about a name the question already holds)
+_ASKS_NAME = re.compile(r"^\W*(?:who|whom|whose)\b|\bwhat\s+(?:brand|make|company|companies|firm|team)\b", re.I)
+_ABOUT_NAME = re.compile(r"^\W*(?i:who\s+(?:is|was|are|were))\s+(?:[A-Z][\w'’.-]*\s*)+\??\s*$")
+_CITE = re.compile(r"\[\d+\]")
+# "what kind of pumps will …", "what brand of bourbon did …": the words up to the verb name the kind
+_KIND_OF = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|brands?|makes?)\s+of\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s*"
+                      r"(?:\b(?:is|are|was|were|will|would|can|could|do|does|did|has|have|had|should|must|in|on|for|to|from|that)\b|[?,.]|$)",
+                      re.I)
+
 
 @dataclass(frozen=True)
 class Term:
@@ -57,6 +68,7 @@ class Term:
     name: bool = False  # a name, acronym or number: must occur in scope
     phrase: str = ""  # for numbers: "day 10", looked up as a phrase
     rare: bool = False  # all but unknown to general English (a misspelling, jargon): must occur in scope too
+    kind: bool = False  # the kind of thing asked for ("what kind of pumps …"): must occur in scope too
 
 
 @dataclass(frozen=True)
@@ -120,14 +132,27 @@ def _is_name(word: str, sentence_start: bool, title_case: bool) -> bool:
     return word[0].isupper() and not sentence_start and not title_case
 
 
+def _bare(word: str) -> str:
+    """``word`` without a possessive or trailing punctuation: "Jackie's" -> "Jackie"."""
+    return re.sub(r"(['’]s|[.'’-])$", "", word)
+
+
+def _asked_kind(question: str) -> str:
+    """The head word of the kind a question asks for: "pumps" in "What kind of pumps will be
+    given …?", "" when it asks for no kind. Pure."""
+    match = _KIND_OF.search(question)
+    return _bare(match.group(1).split()[-1]).lower() if match else ""
+
+
 def focus_terms(question: str) -> tuple[Term, ...]:
     """The question's content words with their weights, names and number phrases. Pure."""
     out: dict[str, Term] = {}
     previous = ""
     words = [w for w in _WORD.findall(question) if w[0].isalpha()]
+    kind = _asked_kind(question)
     title_case = len(words) >= 3 and sum(w[0].isupper() for w in words) > 0.6 * len(words)  # "What Is The Policy On X?"
     for match in _WORD.finditer(question):
-        word = re.sub(r"(['’]s|[.'’-])$", "", match.group(0))
+        word = _bare(match.group(0))
         start = bool(_SENTENCE_START.search(question[: match.start()]))
         number = bool(re.fullmatch(r"\d+", word))
         tokens = [word] if number else tokenize_query(word)
@@ -138,11 +163,12 @@ def focus_terms(question: str) -> tuple[Term, ...]:
         phrase = f"{previous} {word}" if number and previous else word if number else ""
         weight = 1.0 if name else specificity(word)
         rare = not name and not number and len(tokens) == 1 and _zipf(word) < _RARE_ZIPF
+        asked = word.lower() == kind
         if name and not number:
             tokens = tokens[:1]  # a name is found by its first part: "AK-47" by "ak", "FastAPI-style" by "fastapi"
         for token in tokens:
             if token not in out or weight > out[token].weight:
-                out[token] = Term(token, word, weight, name, phrase, rare)
+                out[token] = Term(token, word, weight, name, phrase, rare, asked)
         previous = word if not number else ""
     return tuple(out.values())
 
@@ -163,7 +189,7 @@ def gather_evidence(
     # numbers are looked up as phrases ("day 2") in the passages: the index drops 1-digit tokens
     in_passages |= {t.token for t in terms if t.phrase and re.search(rf"\b{re.escape(t.phrase.lower())}\b", low)}
     in_scope = present([t.token for t in terms if not t.phrase]) | in_passages
-    missing = [t.phrase or t.word for t in terms if (t.name or t.rare) and t.token not in in_scope]
+    missing = [t.phrase or t.word for t in terms if (t.name or t.rare or t.kind) and t.token not in in_scope]
     total = sum(t.weight for t in terms)
     if total <= 0:
         return Evidence(terms, tuple(missing), 1.0, 1.0, relevance)
@@ -196,6 +222,32 @@ def asks_for_number(question: str) -> bool:
 def states_number(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a number, in digits or words. Pure."""
     return bool(_NUMBER.search(re.sub(r"\[\d+\]", "", text)))
+
+
+def asks_for_name(question: str) -> bool:
+    """True for a question whose answer is someone or something named ("Who won …?",
+    "What brand of …?"), not for "Who is <Name>?", which asks about the name it holds. Pure."""
+    return bool(_ASKS_NAME.search(question)) and not _ABOUT_NAME.match(question)
+
+
+def names_new(text: str, question: str) -> bool:
+    """True when a sentence of ``text`` that holds one of the question's words also names
+    someone or something the question does not: a capitalised word past a sentence's start
+    (not one as common as "Mom"), an acronym, or a capitalised word at a start that general
+    English seldom uses. Pure."""
+    asked = {_bare(w).lower() for w in _WORD.findall(question)}
+    content = {t.token for t in focus_terms(question) if not t.phrase}
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", text)):
+        if not content & set(tokenize_query(sentence)):
+            continue
+        for match in _WORD.finditer(sentence):
+            word = _bare(match.group(0))
+            if not word or not word[0].isalpha() or word.lower() in asked or word == "I":
+                continue
+            start = bool(_SENTENCE_START.search(sentence[: match.start()]))
+            if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and _zipf(word) < (4.5 if start else 5.0)):
+                return True
+    return False
 
 
 def answerability(evidence: Evidence, weights: GateWeights) -> float:

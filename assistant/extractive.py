@@ -26,7 +26,8 @@ import numpy as np
 
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
-from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
+from assistant.evidence import Evidence, GateWeights, answerability, asks_for_name, asks_for_number, focus_terms, gather_evidence, names_new, \
+    states_number
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -197,6 +198,8 @@ class ExtractiveEngine:
             if found.missing_names or answerability(found, self.gate) < 0.5:
                 return self._refuse(question, passages)
             if asks_for_number(question) and not states_number(composed.text):  # asked how many, told no number
+                return self._refuse(question, passages)
+            if asks_for_name(question) and not names_new(composed.text, question):  # asked who, told no one
                 return self._refuse(question, passages)
         return composed
 

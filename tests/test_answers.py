@@ -3,7 +3,17 @@
 from assistant.citations import attach_citation, cited_numbers, drop_invalid_citations
 from assistant.conversation import is_follow_up, retrieval_query
 from assistant.evaluation import EvalItem, score_item, summarize
-from assistant.evidence import Evidence, GateWeights, answerability, asks_for_number, focus_terms, gather_evidence, states_number
+from assistant.evidence import (
+    Evidence,
+    GateWeights,
+    answerability,
+    asks_for_name,
+    asks_for_number,
+    focus_terms,
+    gather_evidence,
+    names_new,
+    states_number,
+)
 from assistant.extractive import NOT_COVERED, ExtractiveEngine
 from assistant.sentences import lead_in_items
 from assistant.models import Passage
@@ -255,4 +265,37 @@ def test_a_word_general_english_does_not_know_must_be_in_scope_like_a_name():
                             lambda tokens: {t for t in tokens if t != "relgion"})
     assert found.missing_names == ("relgion",)
     assert gather_evidence("What religion are the members of the family?", ["The family members live near the camp."], 0.6,
+                           lambda tokens: set(tokens)).missing_names == ()
+
+
+def test_questions_that_ask_for_a_name_and_answers_that_name_someone_new():
+    assert asks_for_name("Who won the 2026 football world cup?") and asks_for_name("Who is Perry and Jackie's sibling?")
+    assert asks_for_name("What brand of bourbon did the narrator drink?")
+    assert not asks_for_name("Who is Perry?") and not asks_for_name("What is Go good for?")
+    q = "Who won the 2026 football world cup?"
+    # a name in a sentence that holds none of the question's words is no answer to it
+    assert not names_new("In 2026, they still lead because of their track record [1]. In 2026, DX decides team output [2].", q)
+    assert names_new("The 2026 world cup was won by Brazil [1].", q)
+    sibling = "Who is Perry and Jackie's sibling?"
+    assert not names_new("All Perry and I had was each other [1]. I found Perry in the hallway, Jackie [2].", sibling)
+    assert not names_new("Remember when Mom would bring out those hot drinks?", "What brand of bourbon did she drink?")
+
+
+def test_a_who_question_answered_without_a_new_name_is_refused(real_embedder):
+    engine = ExtractiveEngine(real_embedder, gate=GateWeights(), present=lambda tokens, sources: set(tokens))
+    q = "Who won the football world cup final?"
+    passages = [_passage(0, "The football world cup final was played in a packed stadium. The world cup final drew a record audience.", 0.8)]
+    assert engine.answer(q, q, passages, sources=["s0.md"]).refused
+    named = [_passage(0, "Argentina won the football world cup final on penalties. The final drew a record audience.", 0.8)]
+    answer = engine.answer(q, q, named, sources=["s0.md"])
+    assert not answer.refused and "Argentina" in answer.text
+
+
+def test_the_kind_a_question_asks_for_must_be_in_the_limited_documents():
+    terms = {t.word: t for t in focus_terms("What kind of pumps will be given to people to solve inflation?")}
+    assert terms["pumps"].kind and not terms["inflation"].kind
+    found = gather_evidence("What kind of pumps will be given to people?", ["We will reduce inflation by giving everyone free pins."], 0.6,
+                            lambda tokens: {t for t in tokens if t != "pump"})
+    assert found.missing_names == ("pumps",)
+    assert gather_evidence("What kind of pins will be given to people?", ["We will reduce inflation by giving everyone free pins."], 0.6,
                            lambda tokens: set(tokens)).missing_names == ()
