@@ -200,3 +200,23 @@ def test_answer_covering_the_extractive_sentences_adds_nothing(fake_embedder):
     _, answer = _run(_engine(chat, fake_embedder, cover=True), query="Which companies does Go power tools at?")
     assert answer.text == "Go powers tools at Google and Uber [1]."
     assert [c.status for c in answer.checks] == ["supported"]
+
+
+def test_a_cited_finished_sentence_is_shown_before_the_model_goes_on(fake_embedder):
+    """The first sentence reaches the reader when it ends with its citation, not when the next
+    sentence (or the end of the stream) arrives."""
+    shown: list[str] = []
+
+    class Watching(FakeChat):
+        def stream(self, messages, max_tokens):
+            for piece in super().stream(messages, max_tokens):
+                if piece.startswith("Go"):  # the second sentence begins: the first must be out already
+                    shown.append("".join(seen))
+                yield piece
+
+    seen: list[str] = []
+    engine = _engine(Watching("Actix Web hits 1 million requests per second [1]. Go powers tools at Google and Uber [2]."), fake_embedder)
+    for item in engine.answer_stream("Which Rust framework is fastest?", "Which Rust framework is fastest?", (RUST, GO)):
+        if isinstance(item, TextDelta):
+            seen.append(item.text)
+    assert shown and shown[0].startswith("Actix Web hits 1 million requests per second [1]")

@@ -15,14 +15,15 @@ from assistant.llm.excerpts import Excerpt
 from assistant.models import Passage
 
 
-def _p(text: str, title: str = "T") -> Passage:
-    return Passage("id", text, title, "t.md", "S", 1.0)
+def _p(text: str, title: str = "T", section: str = "S") -> Passage:
+    return Passage("id", text, title, "t.md", section, 1.0)
 
 
 def test_fence_passages_numbers_each_passage_from_one():
     fenced = fence_passages([_p("Alpha."), _p("Beta.")])
     assert fenced.startswith('<passage n="1" title="T" section="S">\nAlpha.\n</passage>')
-    assert '<passage n="2" section="S">\nBeta.' in fenced and fenced.count("</passage>") == 2  # same title: said once
+    assert '<passage n="2">\nBeta.' in fenced and fenced.count("</passage>") == 2  # same title and section: said once
+    assert '<passage n="2" section="R">' in fence_passages([_p("Alpha."), _p("Beta.", section="R")])
     assert '<passage n="2" title="U"' in fence_passages([_p("Alpha."), _p("Beta.", title="U")])
 
 

@@ -57,6 +57,7 @@ ENGINES = ("extractive", "local", "openai")
 _MARKER_PREFIX = re.compile(r"^[\s\[\]\d.,;:]*")
 _FINISHED = re.compile(r"[.!?\]\"”')]\s*$")
 _CLAUSE_END = re.compile(r"(?<=[.!?])\s+")
+_CITED_END = re.compile(r"\[\d+\]\s*[.!?][\"”’')]*\s*$|\n\s*$")  # "... binary [2]." or a finished list line: final
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*$")
 
 
@@ -193,6 +194,8 @@ class LLMEngine:
                 # a sentence is final once the next one has begun with words (not just a marker
                 # that may still belong to it)
                 ready = len(sentences) - 1 if len(sentences) > 1 and _MARKER_PREFIX.sub("", sentences[-1]) else 0
+                if sentences and _CITED_END.search(buffer):  # cited and ended: shown without waiting for the next one
+                    ready = len(sentences)
                 while checked < ready:
                     yield from state.add(verifier.check(sentences[checked]))
                     checked += 1

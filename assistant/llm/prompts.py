@@ -68,18 +68,18 @@ def _attr(value: str) -> str:
 
 def fence_passages(passages: Sequence[Passage | Excerpt]) -> str:
     """Passages (or excerpts of them) numbered from 1, each between ``<passage n=…>`` and
-    ``</passage>``; the title only where it changes (excerpts of one article share it: fewer
-    tokens to evaluate before the first one is generated)."""
+    ``</passage>``; the title and the section only where they change (excerpts of one article
+    share them: fewer tokens to evaluate before the first one is generated)."""
     blocks = []
-    previous = None
+    previous: tuple[str, str] | None = None
     for n, item in enumerate(passages, start=1):
         p, text = (item.passage, item.text) if isinstance(item, Excerpt) else (item, item.text)
         attrs = f'n="{n}"'
-        if p.title != previous:
+        if previous is None or p.title != previous[0]:
             attrs += f' title="{_attr(p.title)}"'
-            previous = p.title
-        if p.section and p.section != p.title:
+        if p.section and p.section != p.title and (previous is None or (p.title, p.section) != previous):
             attrs += f' section="{_attr(p.section)}"'
+        previous = (p.title, p.section)
         blocks.append(f"<passage {attrs}>\n{sanitize_passage_text(text)}\n</passage>")
     return "\n\n".join(blocks)
 
