@@ -49,9 +49,20 @@ _NUMBER = re.compile(
     re.I,
 )
 
-# "who won …", "who is X's sibling", "what brand of …": the answer is a name ("Who is Perry?" is
-# not: it asks about a name the question already holds)
-_ASKS_NAME = re.compile(r"^\W*(?:who|whom|whose)\b|\bwhat\s+(?:brand|make|company|companies|firm|team)\b", re.I)
+# The answer is a name: "who won …" (an act done: past tense, or "who was elected …"), "who is
+# X's sibling", "who is the author of …", "whose …", "what brand/company of …". Not "who uses Go?",
+# "who benefits from …?", "who is affected by …?": present-tense who-questions may ask for a
+# group ("developers", "small businesses") as often as for a name.
+_PAST = (r"(?:\w+ed|won|wrote|written|made|built|founded|began|begun|led|ran|took|gave|found|became|shot|stole|hid|sang|drew|"
+         r"beat|caught|chose|bought|sold|taught|brought|fought|held|left|lost|met|paid|sent|spent|stood|struck|told|woke|wore)")
+_ASKS_NAME = re.compile(
+    r"^\W*(?:who|whom)\s+(?:(?:was|were|had)\s+(?:\w+\s+)?)?" + _PAST + r"\b"
+    r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\b[^?]*['’]s?\s+\w+"
+    r"|^\W*whose\b"
+    r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind)\b"
+    r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b",
+    re.I,
+)
 _ABOUT_NAME = re.compile(r"^\W*(?i:who\s+(?:is|was|are|were))\s+(?:[A-Z][\w'’.-]*\s*)+\??\s*$")
 _CITE = re.compile(r"\[\d+\]")
 # "what kind of pumps will …", "what brand of bourbon did …": the words up to the verb name the kind
@@ -225,8 +236,9 @@ def states_number(text: str) -> bool:
 
 
 def asks_for_name(question: str) -> bool:
-    """True for a question whose answer is someone or something named ("Who won …?",
-    "What brand of …?"), not for "Who is <Name>?", which asks about the name it holds. Pure."""
+    """True for a question whose answer is someone or something named ("Who won …?", "Who is
+    X's sibling?", "What brand of …?"); not for "Who is <Name>?", which asks about the name it
+    holds, nor "Who uses Go?", which may ask for a group. Pure."""
     return bool(_ASKS_NAME.search(question)) and not _ABOUT_NAME.match(question)
 
 

@@ -272,6 +272,7 @@ def test_questions_that_ask_for_a_name_and_answers_that_name_someone_new():
     assert asks_for_name("Who won the 2026 football world cup?") and asks_for_name("Who is Perry and Jackie's sibling?")
     assert asks_for_name("What brand of bourbon did the narrator drink?")
     assert not asks_for_name("Who is Perry?") and not asks_for_name("What is Go good for?")
+    assert not asks_for_name("Who uses Go?") and not asks_for_name("Who is affected by the new policy?")  # may be a group
     q = "Who won the 2026 football world cup?"
     # a name in a sentence that holds none of the question's words is no answer to it
     assert not names_new("In 2026, they still lead because of their track record [1]. In 2026, DX decides team output [2].", q)
