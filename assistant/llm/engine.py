@@ -38,7 +38,8 @@ from typing import Any
 from assistant.citations import CITATION, attach_citation
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import ExtractiveEngine
-from assistant.sentences import ARTICLE_MARKER
+from assistant.evidence import focus_terms
+from assistant.sentences import ARTICLE_MARKER, phrase_match
 from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.overview import Overviews
@@ -243,6 +244,14 @@ class LLMEngine:
         )
 
 
+    def _relevant(self, query: str, text: str, section: str) -> bool:
+        """Is a sentence of the extractive answer relevant to the question on its own? Half the
+        cosine suffices under a section the question names by a number phrase ("Day 2 – Ropers"
+        for "What happens on day 2?": the sentences under it do not say "day 2" themselves)."""
+        phrases = [t.phrase.lower() for t in focus_terms(query) if t.phrase and " " in t.phrase]
+        floor = self.quote_min_cosine / 2 if section and phrase_match(section, text, phrases) > 0 else self.quote_min_cosine
+        return float(self.fallback.similarities(query, [text])[0]) >= floor
+
     def _cover(self, state: _State, base: Answer, query: str, passages: Sequence[Passage]) -> Iterator[str]:
         """Step 4: the extractive answer's sentences, then its list items, that the model's
         answer does not cover, verbatim with their citations."""
@@ -257,7 +266,7 @@ class LLMEngine:
                 if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
                     continue
                 if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
-                        and float(self.fallback.similarities(query, [text])[0]) >= self.quote_min_cosine:
+                        and self._relevant(query, text, citation.section):
                     yield from state.add_quote(text, by_id[citation.chunk_id])
         # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
         # or for a list question): each one on its own is rarely close to the question ("Fast.")
