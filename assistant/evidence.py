@@ -107,13 +107,13 @@ class GateWeights:
     a false refusal costing three times a missed one (``python -m benchmarks.refusal_cv
     --pos-cost 3``; held-out-fold figures in ``docs/answers.md``)."""
 
-    bias: float = -0.40
+    bias: float = -0.59
     missing_name: float = 0.0  # a missing name refuses outright (see ``ExtractiveEngine.answer``)
-    passage_coverage: float = -0.26
-    scope_coverage: float = 1.39
-    relevance: float = 1.00
-    max_missing: float = -0.80
-    answer_coverage: float = 0.65
+    passage_coverage: float = 0.26
+    scope_coverage: float = 0.91
+    relevance: float = 1.43
+    max_missing: float = -0.66
+    answer_coverage: float = 0.44
 
     def as_tuple(self) -> tuple[float, ...]:
         return (self.missing_name, self.passage_coverage, self.scope_coverage, self.relevance, self.max_missing, self.answer_coverage)
