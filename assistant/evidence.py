@@ -16,9 +16,13 @@ in the documents the question is limited to (or the whole collection when it is 
 - ``relevance``: the best cosine of a passage or sentence to the question.
 
 A question with a missing name or number phrase is refused outright (no question of the two
-sets that had one was answerable); otherwise ``answerability(evidence, weights)``, a logistic
-score over the coverages and the cosine (weights fitted by cross-validation on two question
-sets: see ``docs/answers.md``), must reach 0.5. Pure, but for the ``present`` callable that looks terms up in the index.
+sets that had one was answerable), as is one whose asked-for kind ("what kind of *pumps*") is
+nowhere in scope; otherwise ``answerability(evidence, weights)``, a logistic score over the
+coverages and the cosine (weights fitted by cross-validation on two question sets: see
+``docs/answers.md``), must reach 0.5. Two rules follow on the composed answer: a quantity
+question (``asks_for_number``) must be answered with a number (``states_number``), a question
+for a name (``asks_for_name``) with a name it does not hold (``names_new``). Pure, but for the
+``present`` callable that looks terms up in the index.
 """
 
 from __future__ import annotations
