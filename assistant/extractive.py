@@ -52,6 +52,8 @@ from index.keyword import tokenize_query
 __all__ = ["ExtractiveEngine", "NOT_COVERED"]
 
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
+NO_NUMBER = "The closest passages do not state the number asked for, so I cannot answer it from them."
+NO_NAME = "The closest passages do not name who or what is asked for, so I cannot answer it from them."
 Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
 Following = Callable[[Passage], "Passage | None"]
 Article = Callable[[str], "list[Passage]"]
@@ -130,8 +132,10 @@ class ExtractiveEngine:
         qv = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         return sentence_vectors @ qv / (np.linalg.norm(sentence_vectors, axis=1) * np.linalg.norm(qv) + 1e-9)
 
-    def _refuse(self, question: str, passages: Sequence[Passage]) -> Answer:
-        return Answer(question=question, text=NOT_COVERED, refused=True, reason="not_covered", passages=tuple(passages), engine=self.name)
+    def _refuse(self, question: str, passages: Sequence[Passage], reason: str = "not_covered", related: Sequence[Passage] = ()) -> Answer:
+        text = {"no_number": NO_NUMBER, "no_name": NO_NAME}.get(reason, NOT_COVERED)
+        return Answer(question=question, text=text, refused=True, reason=reason, passages=tuple(passages), engine=self.name,
+                      related=tuple(Citation.of(n, p) for n, p in enumerate(related, start=1)))
 
     def candidates(self, query: str, passages: Sequence[Passage], question: str | None = None) -> tuple[list[Candidate], float]:
         """Scored sentences of the passages, and the best sentence cosine. A follow-up's
@@ -197,10 +201,13 @@ class ExtractiveEngine:
             found = self.evidence(question, query, top, relevance, sources, composed)
             if found.missing_names or answerability(found, self.gate) < 0.5:
                 return self._refuse(question, passages)
-            if asks_for_number(question) and not states_number(composed.text):  # asked how many, told no number
+            missing = "no_number" if asks_for_number(question) and not states_number(composed.text) else \
+                "no_name" if asks_for_name(question) and not names_new(composed.text, question) else ""  # asked how many / who
+            if missing and found.passage_coverage < 0.999:  # the passages miss words of the question too
                 return self._refuse(question, passages)
-            if asks_for_name(question) and not names_new(composed.text, question):  # asked who, told no one
-                return self._refuse(question, passages)
+            if missing:  # they hold every word of it, but not the number or name asked for: worth a look
+                cited = [p for p in top if any(c.chunk_id == p.chunk_id for c in composed.citations)][:3]
+                return self._refuse(question, passages, missing, cited)
         return composed
 
     # -- composing ----------------------------------------------------------------------------

@@ -215,7 +215,9 @@ def test_a_quantity_question_answered_without_a_number_is_refused(real_embedder)
     engine = ExtractiveEngine(real_embedder, gate=GateWeights(), present=lambda tokens, sources: set(tokens))
     passages = [_passage(0, "Mutant Bullet Kin behave like regular Bullet Kin, but have higher health. They release poison creep.", 0.8)]
     q = "How much health does the Mutant Bullet Kin have?"
-    assert engine.answer(q, q, passages, sources=["s0.md"]).refused
+    refused = engine.answer(q, q, passages, sources=["s0.md"])
+    # every word of the question is in the passage, only the number is not: it is worth a look
+    assert refused.refused and refused.reason == "no_number" and [c.source for c in refused.related] == ["s0.md"]
     stated = [_passage(0, "Mutant Bullet Kin have 25 health, more than regular Bullet Kin. They release poison creep.", 0.8)]
     answer = engine.answer(q, q, stated, sources=["s0.md"])
     assert not answer.refused and "25" in answer.text
@@ -286,7 +288,12 @@ def test_a_who_question_answered_without_a_new_name_is_refused(real_embedder):
     engine = ExtractiveEngine(real_embedder, gate=GateWeights(), present=lambda tokens, sources: set(tokens))
     q = "Who won the football world cup final?"
     passages = [_passage(0, "The football world cup final was played in a packed stadium. The world cup final drew a record audience.", 0.8)]
-    assert engine.answer(q, q, passages, sources=["s0.md"]).refused
+    refused = engine.answer(q, q, passages, sources=["s0.md"])
+    assert refused.refused and refused.reason == "no_name" and len(refused.related) == 1
+    assert "do not name who or what is asked for" in refused.text
+    off_topic = [_passage(0, "In 2026, they still lead because of their proven track record. DX decides team output.", 0.8)]
+    plain = engine.answer(q, q, off_topic, sources=["s0.md"])
+    assert plain.refused and plain.reason == "not_covered" and not plain.related  # the passages miss the question's words too
     named = [_passage(0, "Argentina won the football world cup final on penalties. The final drew a record audience.", 0.8)]
     answer = engine.answer(q, q, named, sources=["s0.md"])
     assert not answer.refused and "Argentina" in answer.text

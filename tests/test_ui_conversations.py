@@ -160,6 +160,9 @@ def test_answer_bubbles_carry_an_engine_tag_and_a_refusal_says_why():
     assert "Why: the articles do not cover this question." in render.answer_html(refused())
     passages = Answer(question="q", text="No.", refused=True, reason="not_in_passages", engine="local")
     assert "Not in the passages" in render.answer_html(passages) and "do not answer it" in render.answer_html(passages)
+    nobody = Answer(question="Who won?", text="No.", refused=True, reason="no_name")
+    assert "No one named" in render.answer_html(nobody) and "name no one for it" in render.answer_html(nobody)
+    assert "state no number" in render.answer_html(Answer(question="How many?", text="No.", refused=True, reason="no_number"))
 
 
 def test_structured_answers_render_code_blocks_and_inline_code_escaped_with_links_working():
