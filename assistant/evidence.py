@@ -246,15 +246,17 @@ def asks_for_name(question: str) -> bool:
     return bool(_ASKS_NAME.search(question)) and not _ABOUT_NAME.match(question)
 
 
-def names_new(text: str, question: str) -> bool:
-    """True when a sentence of ``text`` that holds one of the question's words also names
-    someone or something the question does not: a capitalised word past a sentence's start
-    (not one as common as "Mom"), an acronym, or a capitalised word at a start that general
-    English seldom uses. Pure."""
-    asked = {_bare(w).lower() for w in _WORD.findall(question)}
+def names_new(text: str, question: str, context: str = "") -> bool:
+    """True when the first sentence of ``text`` (it leads with the answer), or a later one that
+    holds one of the question's words, names someone or something the question (and
+    ``context``: the turn before, for a follow-up) does not: a capitalised word past a
+    sentence's start (not one as common as "Mom"), an acronym, or a capitalised word at a start
+    that general English seldom uses. Pure."""
+    asked = {_bare(w).lower() for w in _WORD.findall(f"{question} {context}")}
     content = {t.token for t in focus_terms(question) if not t.phrase}
-    for sentence in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", text)):
-        if not content & set(tokenize_query(sentence)):
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", text)) if x.strip()]
+    for i, sentence in enumerate(sentences):
+        if i > 0 and not content & set(tokenize_query(sentence)):
             continue
         for match in _WORD.finditer(sentence):
             word = _bare(match.group(0))

@@ -202,7 +202,7 @@ class ExtractiveEngine:
             if found.missing_names or answerability(found, self.gate) < 0.5:
                 return self._refuse(question, passages)
             missing = "no_number" if asks_for_number(question) and not states_number(composed.text) else \
-                "no_name" if asks_for_name(question) and not names_new(composed.text, question) else ""  # asked how many / who
+                "no_name" if asks_for_name(question) and not names_new(composed.text, question, query) else ""  # asked how many / who
             if missing and found.passage_coverage < 0.999:  # the passages miss words of the question too
                 return self._refuse(question, passages)
             if missing:  # they hold every word of it, but not the number or name asked for: worth a look

@@ -31,13 +31,13 @@ def _features(assistant, question: str, query: str, sources):
     best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
     composed = engine.compose(question, query, list(top), cands, passages) if cands else None
     ev = engine.evidence(question, query, top, max(best_sentence, best_passage), sources, composed)
-    return ev.vector(), ev, _rule_refuses(question, composed.text if composed else "")
+    return ev.vector(), ev, _rule_refuses(question, composed.text if composed else "", query)
 
 
-def _rule_refuses(question: str, answer: str) -> bool:
+def _rule_refuses(question: str, answer: str, query: str) -> bool:
     """The refusal rules applied after the gate (nothing fitted): a quantity question answered
     without a number, a name question answered without a new name."""
-    return (asks_for_number(question) and not states_number(answer)) or (asks_for_name(question) and not names_new(answer, question))
+    return (asks_for_number(question) and not states_number(answer)) or (asks_for_name(question) and not names_new(answer, question, query))
 
 
 def collect(data: str):

@@ -282,6 +282,10 @@ def test_questions_that_ask_for_a_name_and_answers_that_name_someone_new():
     sibling = "Who is Perry and Jackie's sibling?"
     assert not names_new("All Perry and I had was each other [1]. I found Perry in the hallway, Jackie [2].", sibling)
     assert not names_new("Remember when Mom would bring out those hot drinks?", "What brand of bourbon did she drink?")
+    assert names_new("Argentina beat France on penalties [1].", q)  # the lead answers, in words of its own
+    # a follow-up: the turn before names what is asked about, not who is asked for
+    assert names_new("Ryan Dahl built it in 2018 [1].", "Who created it?", "Who created Deno?")
+    assert not names_new("Deno is secure by default [1].", "Who created it?", "Who created Deno?")
 
 
 def test_a_who_question_answered_without_a_new_name_is_refused(real_embedder):
