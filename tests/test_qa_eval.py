@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.models import Answer, Citation
-from assistant.qa_eval import QaItem, answer_recall, load_qa, score_qa, summarize_qa
+from dataclasses import replace
+
+from assistant.models import Answer, Citation, Generation
+from assistant.qa_eval import QaItem, answer_recall, first_token_at, load_qa, score_qa, summarize_qa
 from corpus.errors import AssistantError
 
 
@@ -43,6 +45,16 @@ def test_summary_counts_refusals_on_no_answer_and_false_refusals():
     m = summarize_qa(results)
     assert (m["correct"], m["refusals"], m["false_refusals"], m["no_answer"]) == (0.5, 1.0, 1.0, 1.0)
     assert m["latency_p50_s"] == pytest.approx(0.3)
+
+
+def test_time_to_first_token_counts_from_the_question_and_is_reported_apart_from_the_first_text():
+    generated = replace(_answer("Alpha beta [1].", ("d",)), generation=Generation("local", first_token_s=1.0, tokens=10, seconds=3.0))
+    # the answer arrived 5 s after the question; generation took its last 3 s, the first token came 1 s in
+    assert first_token_at(generated, ended=5.0) == pytest.approx(3.0)
+    assert first_token_at(_answer("Alpha beta [1].", ("d",)), ended=5.0) is None  # extractive: no generation
+    a = QaItem("single", "What is alpha?", "d", "alpha beta")
+    m = summarize_qa([score_qa(a, generated, 5.0, 4.2, 3.0)], timed_first_text=True)
+    assert m["first_token_p50_s"] == pytest.approx(3.0) and m["first_text_p50_s"] == pytest.approx(4.2)
 
 
 def test_load_qa_rejects_a_folder_without_documents_and_unknown_documents(tmp_path: Path):
