@@ -36,7 +36,7 @@ from functools import lru_cache
 from index.keyword import tokenize_query
 
 __all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number", "asks_for_name",
-           "names_new"]
+           "names_new", "number_phrases", "unanswered_ask"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
@@ -188,6 +188,11 @@ def focus_terms(question: str) -> tuple[Term, ...]:
     return tuple(out.values())
 
 
+def number_phrases(question: str) -> list[str]:
+    """The question's number phrases, lower-cased: ["day 2"] for "What happens on day 2?". Pure."""
+    return [t.phrase.lower() for t in focus_terms(question) if t.phrase and " " in t.phrase]
+
+
 def gather_evidence(
     question: str,
     passage_texts: Sequence[str],
@@ -266,6 +271,17 @@ def names_new(text: str, question: str, context: str = "") -> bool:
             if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and _zipf(word) < (4.5 if start else 5.0)):
                 return True
     return False
+
+
+def unanswered_ask(question: str, answer: str, context: str = "") -> str:
+    """"no_number" for a quantity question whose ``answer`` states no number, "no_name" for a
+    question for a name whose ``answer`` names no one new (``context``: the turn before, for a
+    follow-up), else "". The rules applied after the gate; nothing in them is fitted. Pure."""
+    if asks_for_number(question) and not states_number(answer):
+        return "no_number"
+    if asks_for_name(question) and not names_new(answer, question, context):
+        return "no_name"
+    return ""
 
 
 def answerability(evidence: Evidence, weights: GateWeights) -> float:

@@ -26,8 +26,7 @@ import numpy as np
 
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
-from assistant.evidence import Evidence, GateWeights, answerability, asks_for_name, asks_for_number, focus_terms, gather_evidence, names_new, \
-    states_number
+from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, number_phrases, unanswered_ask
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -142,7 +141,7 @@ class ExtractiveEngine:
         ``question`` (when the retrieval ``query`` adds the turn before) counts half: the
         sentence that answers what is asked now leads, not the one about the earlier turn."""
         question_tokens = frozenset(tokenize_query(query))
-        phrases = [t.phrase.lower() for t in focus_terms(query) if t.phrase and " " in t.phrase]  # "day 2"
+        phrases = number_phrases(query)  # "day 2"
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -201,8 +200,7 @@ class ExtractiveEngine:
             found = self.evidence(question, query, top, relevance, sources, composed)
             if found.missing_names or answerability(found, self.gate) < 0.5:
                 return self._refuse(question, passages)
-            missing = "no_number" if asks_for_number(question) and not states_number(composed.text) else \
-                "no_name" if asks_for_name(question) and not names_new(composed.text, question, query) else ""  # asked how many / who
+            missing = unanswered_ask(question, composed.text, query)  # asked how many / who, told no number / no one
             if missing and found.passage_coverage < 0.999:  # the passages miss words of the question too
                 return self._refuse(question, passages)
             if missing:  # they hold every word of it, but not the number or name asked for: worth a look

@@ -17,7 +17,7 @@ import random
 import numpy as np
 
 from assistant.conversation import retrieval_query
-from assistant.evidence import asks_for_name, asks_for_number, names_new, states_number
+from assistant.evidence import unanswered_ask
 from assistant.evaluation import load_questions
 from assistant.qa_eval import load_qa
 from benchmarks.answer_lab import SHARED, _assistants, _engine_of
@@ -31,13 +31,7 @@ def _features(assistant, question: str, query: str, sources):
     best_passage = max((p.dense_score for p in top if p.dense_score is not None), default=0.0)
     composed = engine.compose(question, query, list(top), cands, passages) if cands else None
     ev = engine.evidence(question, query, top, max(best_sentence, best_passage), sources, composed)
-    return ev.vector(), ev, _rule_refuses(question, composed.text if composed else "", query)
-
-
-def _rule_refuses(question: str, answer: str, query: str) -> bool:
-    """The refusal rules applied after the gate (nothing fitted): a quantity question answered
-    without a number, a name question answered without a new name."""
-    return (asks_for_number(question) and not states_number(answer)) or (asks_for_name(question) and not names_new(answer, question, query))
+    return ev.vector(), ev, bool(unanswered_ask(question, composed.text if composed else "", query))
 
 
 def collect(data: str):

@@ -38,7 +38,7 @@ from typing import Any
 from assistant.citations import CITATION, attach_citation
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import ExtractiveEngine
-from assistant.evidence import focus_terms
+from assistant.evidence import number_phrases
 from assistant.sentences import ARTICLE_MARKER, phrase_match
 from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
@@ -244,11 +244,11 @@ class LLMEngine:
         )
 
 
-    def _relevant(self, query: str, text: str, section: str) -> bool:
+    def _relevant(self, query: str, text: str, section: str, phrases: Sequence[str] | None = None) -> bool:
         """Is a sentence of the extractive answer relevant to the question on its own? Half the
         cosine suffices under a section the question names by a number phrase ("Day 2 – Ropers"
         for "What happens on day 2?": the sentences under it do not say "day 2" themselves)."""
-        phrases = [t.phrase.lower() for t in focus_terms(query) if t.phrase and " " in t.phrase]
+        phrases = number_phrases(query) if phrases is None else phrases
         floor = self.quote_min_cosine / 2 if section and phrase_match(section, text, phrases) > 0 else self.quote_min_cosine
         return float(self.fallback.similarities(query, [text])[0]) >= floor
 
@@ -257,6 +257,7 @@ class LLMEngine:
         answer does not cover, verbatim with their citations."""
         by_id = {p.chunk_id: p for p in passages}
         items = _list_items(base)
+        phrases = number_phrases(query)
         for citation in base.citations:
             # each clause ending in . ! ? on its own: the sentence splitter keeps "...benchmarks.
             # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
@@ -266,7 +267,7 @@ class LLMEngine:
                 if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
                     continue
                 if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
-                        and self._relevant(query, text, citation.section):
+                        and self._relevant(query, text, citation.section, phrases):
                     yield from state.add_quote(text, by_id[citation.chunk_id])
         # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
         # or for a list question): each one on its own is rarely close to the question ("Fast.")
