@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.models import Passage
+from corpus.clean import shouts
 
 __all__ = ["ARTICLE_MARKER", "CONTINUES", "PRONOUN_START", "Candidate", "asks", "is_label", "labels", "lead_in_items",
            "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "with_section"]
@@ -143,4 +144,13 @@ def with_section(text: str, passage: Passage) -> str:
     section = passage.section.strip()
     if not section or section == passage.title or section.lower() in text.lower() or len(section.split()) > 6:
         return text
-    return f"{section}: {text}"
+    return f"{_title_case(section) if shouts(section) else section}: {text}"
+
+
+_SMALL = frozenset("a an and as at by for in of on or the to with".split())
+
+
+def _title_case(title: str) -> str:
+    """A title set in capitals, as a title ("LOKI BY MELVIN BURGESS" -> "Loki by Melvin Burgess")."""
+    words = title.lower().split()
+    return " ".join(w if i and w in _SMALL else w[:1].upper() + w[1:] for i, w in enumerate(words))

@@ -72,6 +72,12 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
     return 1 <= len(words) <= 14 and (s[0].isupper() or s[0].isdigit())
 
 
+def shouts(line: str) -> bool:
+    """A title set in capitals: two words or more, every letter upper-case."""
+    letters = [ch for ch in line if ch.isalpha()]
+    return len(line.split()) >= 2 and len(letters) >= 6 and all(ch.isupper() for ch in letters)
+
+
 def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | None]:
     """Clean plain text copied from a web page.
 
@@ -116,8 +122,11 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
             # a heading needs text under it: a title-like line right after a lead-in ("...the
             # following:") or another such line, or followed by one, is a list item (as a heading
             # it would head an empty section, and no passage would hold its words)
-            after_lead = bool(out) and (out[-1].rstrip().endswith(":") or run)
             before_heading = nxt is not None and looks_like_heading(nxt.strip(), "x")
+            # ... except a title in capitals right above prose ("SAME BED DIFFERENT DREAMS BY ED
+            # PARK" after a credit line "Image: Random House"): it heads what follows
+            titles_prose = shouts(line) and not before_heading
+            after_lead = bool(out) and (out[-1].rstrip().endswith(":") or (run and not titles_prose))
             if after_lead or before_heading:
                 out.extend([f"- {line}"] if run else ["", f"- {line}"])
                 run = True

@@ -111,3 +111,21 @@ def test_title_like_lines_after_a_lead_in_are_list_items_not_empty_headings():
     assert "## Results" in body  # a title-like line with text under it stays a heading
     chunks = chunk_article(Article("a.txt", title or "a", body))
     assert any("Why focusing on impact is hard" in c.text for c in chunks)  # no words lost to empty sections
+
+
+def test_a_capitals_title_above_prose_heads_it_even_after_a_credit_line():
+    # a listicle: each entry is a credit line, the entry's title in capitals, then its review
+    raw = ("The best books of the year\nWe picked our favourites.\n\nImage: Random House\nSAME BED DIFFERENT DREAMS BY ED PARK\n"
+           "Same Bed Different Dreams is a remarkable achievement.\n\nImage: Tor\nFOURTH WING BY REBECCA YARROS\n"
+           "This action-packed fantasy romance has dragon riding.\n\nIn this post:\nWhy it matters\nHow to start\nLet us dive in.\n")
+    body, _ = clean_plain_text(raw)
+    assert "## SAME BED DIFFERENT DREAMS BY ED PARK" in body and "## FOURTH WING BY REBECCA YARROS" in body
+    assert "- Why it matters\n- How to start" in body  # title-like lines after a lead-in stay items
+
+
+def test_a_list_item_names_its_capitals_section_as_a_title():
+    from assistant.models import Passage
+    from assistant.sentences import with_section
+
+    passage = Passage(chunk_id="b:0", text="It has dragon riding.", title="Best books", source="b.txt", section="FOURTH WING BY REBECCA YARROS", score=1.0)
+    assert with_section("It has dragon riding.", passage) == "Fourth Wing by Rebecca Yarros: It has dragon riding."
