@@ -12,7 +12,8 @@
    next sentence.
 4. **More of the same**: further sentences close in score to the first that add question words
    or new content, within a length budget; for a list question (``shapes.classify``) one item
-   from each passage that answers, as a bulleted list. Each sentence or item carries ``[n]``.
+   from each passage that answers, as a bulleted list ("Which companies ...?": the items that
+   name someone or something, when two do). Each sentence or item carries ``[n]``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
-from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, number_phrases, unanswered_ask
+from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, names_new, number_phrases, unanswered_ask
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -57,6 +58,7 @@ Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
 Following = Callable[[Passage], "Passage | None"]
 Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
+_WHICH = re.compile(r"^\s*(which|who)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -98,6 +100,7 @@ class ExtractiveEngine:
         self.max_items = 8
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
+        self.named_items = True
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -289,6 +292,9 @@ class ExtractiveEngine:
                 sections = [top[pi].section for pi in {c.passage for c in spread}]  # one per passage
                 items = [(with_section(c.text, top[c.passage]) if sections.count(top[c.passage].section) == 1 else c.text, top[c.passage])
                          for c in spread]
+                if self.named_items and _WHICH.match(question):  # "Which companies ...?": the items that name one
+                    named = [(t, p) for t, p in items if names_new(t, question)]
+                    items = named if len(named) >= 2 else items
         if not items:
             chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen)

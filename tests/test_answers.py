@@ -130,6 +130,21 @@ def test_list_question_gathers_items_from_several_passages_each_cited(real_embed
     assert any(b.startswith("- Fourth Wing:") for b in bullets) and any("Day of the Fallen Night" in b for b in bullets)
 
 
+def test_a_which_list_keeps_the_items_that_name_something(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("c0", "Companies such as Google and Uber use Go at their scale.", "Stack", "a.md", "Go", 1.0, dense_score=0.6),
+        Passage("c1", "Companies like Adidas use Go for scalable backends.", "Stack", "a.md", "Go in shops", 0.9, dense_score=0.6),
+        Passage("c2", "Many companies use Go because its concurrency model scales.", "Trends", "b.md", "Scale", 0.8, dense_score=0.6),
+    ]
+    question = "Which companies use Go at their scale?"
+    bullets = [line for line in engine.answer(question, question, passages).text.splitlines() if line.startswith("- ")]
+    assert any("Google and Uber" in b for b in bullets) and any("Adidas" in b for b in bullets)
+    assert not any("concurrency model" in b for b in bullets)  # it names no company
+    engine.named_items = False
+    assert any("concurrency model" in line for line in engine.answer(question, question, passages).text.splitlines())
+
+
 def test_attach_citation_goes_before_end_punctuation():
     assert attach_citation("Go is fast.", 2) == "Go is fast [2]."
     assert attach_citation("A list item", 1) == "A list item [1]"
