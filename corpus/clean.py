@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "is_clutter", "is_footer_start", "looks_like_heading", "clean_plain_text"]
+__all__ = ["normalize", "is_clutter", "is_footer_start", "looks_like_heading", "clean_plain_text", "unwrap"]
 
 _CLUTTER = re.compile(
     r"""^(
@@ -78,6 +78,50 @@ def shouts(line: str) -> bool:
     return len(line.split()) >= 2 and len(letters) >= 6 and all(ch.isupper() for ch in letters)
 
 
+_TERMINAL = (".", "!", "?", ":", ";")
+_SECTION_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})+\s+[A-Z]")  # "4.1 Search & Ranking"
+
+
+def hard_wrapped(lines: list[str]) -> bool:
+    """Text cut into lines at a fixed width (a PDF's text, an e-mail): many of its lines go on
+    with a lower-case word, which no sentence, heading or list item starts with. Pure."""
+    pairs = [(a.strip(), b.strip()) for a, b in zip(lines, lines[1:]) if a.strip() and b.strip()]
+    goes_on = sum(b[:1].islower() and _prose(a) and _prose(b) for a, b in pairs)
+    return goes_on >= 5 and goes_on >= 0.2 * len(pairs)
+
+
+_CODE = re.compile(r"[={}<>`|]|\w\(|^\s*(import|def|fn|pub|const|var|#include)\s")
+
+
+def _prose(line: str) -> bool:
+    """A line of running text, not code ("let x = 1", "print(x)") nor a list item."""
+    return len(line.split()) >= 2 and not _CODE.search(line) and not _BULLET.match(line)
+
+
+def unwrap(lines: list[str]) -> list[str]:
+    """Hard-wrapped lines joined back into paragraphs, so that a paragraph is one line as in
+    web text (a line that goes on with a lower-case word, or that fills the width and stops
+    mid-sentence, continues the line before); text that is not hard-wrapped comes back as
+    is. Words are never changed. Pure."""
+    if not hard_wrapped(lines):
+        return lines
+    lengths = sorted(len(x.strip()) for x in lines if x.strip())
+    width = lengths[len(lengths) // 2]
+    out: list[str] = []
+    last = ""  # the last raw line joined
+    for line in lines:
+        s = line.strip()
+        if out and _prose(last) and _prose(s) and (
+            s[:1].islower() or (len(last) >= 0.7 * width and not last.endswith(_TERMINAL) and last[-1:].isalnum() or last.endswith(","))
+        ):
+            glue = "" if last.endswith("-") and s[:1].islower() else " "
+            out[-1] = out[-1].rstrip() + glue + s
+        else:
+            out.append(line)
+        last = s
+    return out
+
+
 def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | None]:
     """Clean plain text copied from a web page.
 
@@ -85,7 +129,7 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
     other text, unless one is given (None when the text starts with a paragraph). The title line
     is removed from the body.
     """
-    lines = [ln.rstrip() for ln in normalize(raw).split("\n")]
+    lines = unwrap([ln.rstrip() for ln in normalize(raw).split("\n")])
     kept: list[str] = []
     for line in lines:
         if is_footer_start(line):
@@ -123,9 +167,10 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
             # following:") or another such line, or followed by one, is a list item (as a heading
             # it would head an empty section, and no passage would hold its words)
             before_heading = nxt is not None and looks_like_heading(nxt.strip(), "x")
-            # ... except a title in capitals right above prose ("SAME BED DIFFERENT DREAMS BY ED
-            # PARK" after a credit line "Image: Random House"): it heads what follows
-            titles_prose = shouts(line) and not before_heading
+            # ... except a title in capitals or a numbered section's title right above prose ("SAME
+            # BED DIFFERENT DREAMS BY ED PARK" after a credit line "Image: Random House", "4.1
+            # Search & Ranking" after "4 Retrieval"): it heads what follows
+            titles_prose = (shouts(line) or bool(_SECTION_NUMBER.match(line))) and not before_heading
             after_lead = bool(out) and (out[-1].rstrip().endswith(":") or (run and not titles_prose))
             if after_lead or before_heading:
                 out.extend([f"- {line}"] if run else ["", f"- {line}"])

@@ -129,3 +129,42 @@ def test_a_list_item_names_its_capitals_section_as_a_title():
 
     passage = Passage(chunk_id="b:0", text="It has dragon riding.", title="Best books", source="b.txt", section="FOURTH WING BY REBECCA YARROS", score=1.0)
     assert with_section("It has dragon riding.", passage) == "Fourth Wing by Rebecca Yarros: It has dragon riding."
+
+
+WRAPPED = """Retrieval for Small Teams
+Abstract
+Retrieval-augmented generation merges retrieval methods
+with deep learning advancements to address the static
+limitations of large language models by enabling the
+dynamic integration of up-to-date external information.
+Seen from the retrieval viewpoint, the survey outlines
+RAG's evolution and discusses the progression of the
+field through the analysis of significant studies.
+1 Introduction
+The advent of chat assistants has impacted both academia
+and industry due to their interactive capabilities and
+widespread application in many domains of daily work.
+2.1 Basic Workflow
+Documents are split into chunks, embedded and stored in
+an index that is searched for every question asked.
+"""
+
+
+def test_hard_wrapped_text_reads_back_as_paragraphs_with_its_numbered_sections():
+    from corpus.clean import unwrap
+
+    body, title = clean_plain_text(WRAPPED)
+    assert title == "Retrieval for Small Teams"
+    assert ("Retrieval-augmented generation merges retrieval methods with deep learning advancements to address the static "
+            "limitations of large language models by enabling the dynamic integration of up-to-date external information.") in body
+    assert "the survey outlines RAG's evolution and discusses" in body  # a line that fills the width and stops mid-sentence goes on
+    assert "## 1 Introduction" in body and "## 2.1 Basic Workflow" in body
+    web = ["Go is fast.", "", "Rust is safe.", "It compiles slowly.", "x = compute(y)", "    return x"]
+    assert unwrap(web) == web  # lines that are paragraphs already, and code, stay as they are
+
+
+def test_a_hard_wrapped_pdf_is_read_as_sentences_not_lines():
+    from test_bad_input import make_pdf
+
+    article = article_from_bytes(make_pdf(WRAPPED.splitlines()), "survey.pdf")
+    assert "Documents are split into chunks, embedded and stored in an index that is searched for every question asked." in article.text
