@@ -86,7 +86,7 @@ def main() -> None:
     # stratified folds by (set, label)
     rng = random.Random(args.seed)
     fold = np.zeros(len(rows), dtype=int)
-    for key in {(r[0], r[1]) for r in rows}:
+    for key in sorted({(r[0], r[1]) for r in rows}):  # sorted: the folds depend on --seed alone
         idx = [i for i, r in enumerate(rows) if (r[0], r[1]) == key]
         rng.shuffle(idx)
         for j, i in enumerate(idx):
