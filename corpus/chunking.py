@@ -10,12 +10,15 @@ at most ``overlap_chars`` long. Every chunk's text is exactly ``article.text[sta
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from corpus.models import Article, Chunk, chunk_id
 from corpus.text import sentence_spans
 
-__all__ = ["Block", "blocks", "chunk_article", "chunk_articles"]
+__all__ = ["SUBSECTION", "Block", "blocks", "chunk_article", "chunk_articles"]
+
+SUBSECTION = " › "  # between a repeated heading and the heading it sits under
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 
@@ -27,12 +30,19 @@ class Block:
     section: str
     start: int
     end: int
+    heading: int = 0  # which heading of the article it sits under (1, 2, ...; 0: none yet)
 
 
 def blocks(text: str) -> list[Block]:
-    """Split Markdown-ish text into paragraph blocks with their section heading."""
+    """Split Markdown-ish text into paragraph blocks with their section heading. A heading the
+    article repeats ("Trivia" under each enemy, "Gleam" and "Python" under each topic of a
+    cheat sheet, "Bug fixes" under each version) cannot name its section alone: it is named
+    with the last heading before it that the article does not repeat ("Variables › Gleam")."""
+    counts = Counter(m.group(2).strip() for m in (_HEADING.match(line.strip()) for line in text.splitlines()) if m)
     out: list[Block] = []
     section = ""
+    parent = ""  # the last heading the article does not repeat
+    ordinal = 0
     para_start: int | None = None
     para_end = 0
     pos = 0
@@ -42,16 +52,21 @@ def blocks(text: str) -> list[Block]:
         heading = _HEADING.match(stripped)
         if not stripped or heading:
             if para_start is not None:
-                out.append(Block(section, para_start, para_end))
+                out.append(Block(section, para_start, para_end, ordinal))
                 para_start = None
             if heading:
+                ordinal += 1
                 section = heading.group(2).strip()
+                if counts[section] > 1:
+                    section = f"{parent}{SUBSECTION}{section}" if parent else section
+                else:
+                    parent = section
             continue
         if para_start is None:
             para_start = line_start + (len(line) - len(line.lstrip()))
         para_end = line_start + len(line.rstrip())
     if para_start is not None:
-        out.append(Block(section, para_start, para_end))
+        out.append(Block(section, para_start, para_end, ordinal))
     return out
 
 
@@ -103,20 +118,21 @@ def chunk_article(article: Article, max_chars: int = 800, overlap_chars: int = 2
     text = article.text
     spans: list[tuple[str, int, int]] = []
     current: tuple[str, int, int] | None = None
+    under = -1  # the heading the current chunk sits under: a chunk never crosses one
     for block in blocks(text):
         for a, b in _pieces(text, block, max_chars, overlap_chars):
-            if current and current[0] == block.section and b - current[1] <= max_chars and a >= current[2]:
+            if current and block.heading == under and b - current[1] <= max_chars and a >= current[2]:
                 current = (current[0], current[1], b)
                 continue
             if current:
                 spans.append(current)
-            current = (block.section, a, b)
+            current, under = (block.section, a, b), block.heading
     if current:
         spans.append(current)
     article_hash = article.hash
     return [
         Chunk(
-            id=chunk_id(article.source, i, text[a:b]),
+            id=chunk_id(article.source, i, text[a:b], section),
             source=article.source,
             title=article.title,
             section=section,

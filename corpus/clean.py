@@ -64,7 +64,7 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
         return False
     if s.endswith(_END_PUNCT) and not re.match(r"^\d+\.\s", s):
         return False
-    if s.endswith("?") or s.endswith(":"):
+    if s.endswith("?") or s.endswith(":") or _CODE.search(s):  # a question, a lead-in, a line of code
         return False
     if next_line is None:
         return False
@@ -79,6 +79,7 @@ def shouts(line: str) -> bool:
 
 
 _TERMINAL = (".", "!", "?", ":", ";")
+_HASH_LINE = re.compile(r"^#{1,6}[ \t]+")  # what Markdown would read as a heading
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})+\s+[A-Z]")  # "4.1 Search & Ranking"
 
 
@@ -178,6 +179,8 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
                 continue
             out.extend(["", f"## {line}"])
             run = False
+        elif _HASH_LINE.match(line) and not looks_like_heading(_HASH_LINE.sub("", line), nxt):
+            out.extend(["", f"`{line}`"])  # a code comment ("# works also for for-loops"), not a heading
         else:
             out.extend(["", line])
     body = "\n".join(out).strip() + "\n"

@@ -13,9 +13,10 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chunk_id(source: str, index: int, text: str) -> str:
-    """Deterministic chunk id from source path, position and text."""
-    digest = hashlib.sha256(f"{source}\x00{index}\x00{text}".encode("utf-8")).hexdigest()
+def chunk_id(source: str, index: int, text: str, section: str = "") -> str:
+    """Deterministic chunk id from source path, position, text and section (the section is
+    embedded with the text, so a chunk whose section is named otherwise is another chunk)."""
+    digest = hashlib.sha256(f"{source}\x00{index}\x00{text}\x00{section}".encode("utf-8")).hexdigest()
     return digest[:32]
 
 

@@ -52,6 +52,22 @@ def test_chunk_article_ids_are_deterministic_and_change_with_text():
     assert chunk_article(art)[0].id != chunk_article(changed)[0].id
 
 
+def test_a_repeated_heading_is_named_with_the_heading_it_sits_under():
+    text = ("## Variables\n\n## Python\n\nsize = 50\n\n## Gleam\n\nlet size = 50\n\n"
+            "## Functions\n\n## Python\n\ndef sum(x): ...\n\n## Gleam\n\npub fn sum(x) { }\n\n## Summary\n\nDone.")
+    got = [(b.section, text[b.start : b.end]) for b in blocks(text)]
+    assert got == [("Variables › Python", "size = 50"), ("Variables › Gleam", "let size = 50"), ("Functions › Python", "def sum(x): ..."),
+                   ("Functions › Gleam", "pub fn sum(x) { }"), ("Summary", "Done.")]
+
+
+def test_chunk_ids_change_with_the_section_they_are_embedded_with():
+    # the same text under another section name is another chunk: an index built by older
+    # chunking code is re-chunked, not left with the old section (and its old embedding)
+    one, other = _article("## Trivia\n\nThey wield magnums."), _article("## Trivia\n\nx\n\n## Trivia\n\nThey wield magnums.")
+    assert chunk_article(one)[0].id != chunk_article(_article("## Notes\n\nThey wield magnums."))[0].id
+    assert chunk_article(other)[1].section == "Trivia"  # a repeated heading with nothing unique before it stays as it is
+
+
 def test_chunk_article_one_huge_sentence_is_cut_at_spaces():
     art = _article("word " * 500)
     chunks = chunk_article(art, max_chars=200)

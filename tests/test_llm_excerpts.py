@@ -168,6 +168,8 @@ def test_verifier_drops_a_placeholder_marker_copied_from_the_instructions(fake_e
 
 @pytest.mark.parametrize("sentence", [
     "None of the articles mention the 1998 chess olympiad.",
+    "None of the given articles mention the 1998 chess olympiad.",
+    "Neither of the two provided passages states the winner.",
     "The passages provide no information about its price.",
     "There is no information about the winner in the passages provided.",
     "The passages do not say how many employees Uber has.",
@@ -178,7 +180,8 @@ def test_is_note_with_the_ways_a_model_says_the_passages_lack_the_answer(sentenc
     assert is_note(sentence)
 
 
-@pytest.mark.parametrize("sentence", ["Actix Web has no garbage collector.", "None of the frameworks beats Actix Web."])
+@pytest.mark.parametrize("sentence", ["Actix Web has no garbage collector.", "None of the frameworks beats Actix Web.",
+                                      "None of the three fastest frameworks in these articles is written in Go."])
 def test_is_note_with_a_claim_is_false(sentence):
     from assistant.llm.verify import is_note
 

@@ -168,3 +168,12 @@ def test_a_hard_wrapped_pdf_is_read_as_sentences_not_lines():
 
     article = article_from_bytes(make_pdf(WRAPPED.splitlines()), "survey.pdf")
     assert "Documents are split into chunks, embedded and stored in an index that is searched for every question asked." in article.text
+
+
+def test_code_comments_and_code_lines_in_plain_text_are_not_headings():
+    raw = ("Gleam for Python users\nA cheat sheet for people who know Python.\n\n# Installation\nRun the installer first.\n\n"
+           "x = 1\n# works also for for-loops\nfor i in range(3): print(i)\n\nattn_weights.shape = (B, T, T)\nThe weights are a matrix.\n")
+    body, _ = clean_plain_text(raw)
+    assert "\n# Installation\n" in body  # a Markdown heading in plain text is still one
+    assert "`# works also for for-loops`" in body and "## works" not in body
+    assert "## attn_weights" not in body and "attn_weights.shape = (B, T, T)" in body

@@ -44,7 +44,7 @@ _NOTE = re.compile(
     r"\b(passages?|articles?|sources?|context|texts?|information)\b.{0,80}?"
     r"\b(do(?:es)?\s*n[o’']t|not|never|no)\b.{0,40}?"
     r"\b(contain|mention|say|cover|provide|specify|include|discuss|state|address|give|available|information|details)"
-    r"|\b(none|neither)\s+of\s+the\s+(passages?|articles?|sources?|texts?)\b.{0,40}?"
+    r"|\b(none|neither)\s+of\s+the\s+(?:[\w-]+\s+){0,2}(passages?|articles?|sources?|texts?)\b.{0,40}?"
     r"\b(contain|mention|say|cover|provide|specify|include|discuss|state|address|give)"
     r"|\bno\s+(information|mention|details?)\b.{0,80}?\b(passages?|articles?|sources?|provided|given)\b",
     re.IGNORECASE,
