@@ -170,6 +170,12 @@ def test_verifier_drops_a_placeholder_marker_copied_from_the_instructions(fake_e
     "None of the articles mention the 1998 chess olympiad.",
     "None of the given articles mention the 1998 chess olympiad.",
     "Neither of the two provided passages states the winner.",
+    "I couldn't find any information about the 1998 chess olympiad in the articles.",
+    "I cannot answer this question based on the given articles.",
+    "I don't have enough information to answer that.",
+    "The answer is not available in the provided passages.",
+    "This question cannot be answered from the passages.",
+    "Based on the passages, it is not possible to determine who won.",
     "The passages provide no information about its price.",
     "There is no information about the winner in the passages provided.",
     "The passages do not say how many employees Uber has.",
@@ -181,7 +187,8 @@ def test_is_note_with_the_ways_a_model_says_the_passages_lack_the_answer(sentenc
 
 
 @pytest.mark.parametrize("sentence", ["Actix Web has no garbage collector.", "None of the frameworks beats Actix Web.",
-                                      "None of the three fastest frameworks in these articles is written in Go."])
+                                      "None of the three fastest frameworks in these articles is written in Go.",
+                                      "Alan cannot find the manuscript before the loop resets.", "I decided to use LangChain for the RAG process."])
 def test_is_note_with_a_claim_is_false(sentence):
     from assistant.llm.verify import is_note
 

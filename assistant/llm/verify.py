@@ -46,7 +46,14 @@ _NOTE = re.compile(
     r"\b(contain|mention|say|cover|provide|specify|include|discuss|state|address|give|available|information|details)"
     r"|\b(none|neither)\s+of\s+the\s+(?:[\w-]+\s+){0,2}(passages?|articles?|sources?|texts?)\b.{0,40}?"
     r"\b(contain|mention|say|cover|provide|specify|include|discuss|state|address|give)"
-    r"|\bno\s+(information|mention|details?)\b.{0,80}?\b(passages?|articles?|sources?|provided|given)\b",
+    r"|\bno\s+(information|mention|details?)\b.{0,80}?\b(passages?|articles?|sources?|provided|given)\b"
+    # the model speaking of itself or of the question: "I couldn't find ...", "I cannot answer
+    # ...", "I don't have enough information", "this question cannot be answered ..."
+    r"|\bI\s+(?:could\s*n[o’']t|could\s+not|can\s*n[o’']t|cannot|am\s+unable\s+to|was\s+unable\s+to|do\s*n[o’']t|did\s*n[o’']t)\s+"
+    r"(?:\w+\s+)?(find|answer|determine|tell|know|have\s+enough|see)\b"
+    r"|\b(question|answer)\s+(cannot|can[’']t|could\s+not)\s+be\s+(answered|found|determined)\b"
+    r"|\bnot\s+possible\s+to\s+(determine|tell|answer|say|know)\b"
+    r"|\bnot\s+(available|found|given|stated|provided)\s+in\s+the\s+(?:[\w-]+\s+){0,2}(passages?|articles?|sources?|texts?|context)\b",
     re.IGNORECASE,
 )
 
