@@ -64,7 +64,7 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
         return False
     if s.endswith(_END_PUNCT) and not re.match(r"^\d+\.\s", s):
         return False
-    if s.endswith("?") or s.endswith(":") or _CODE.search(s):  # a question, a lead-in, a line of code
+    if s.endswith("?") or s.endswith(":") or _CODE.search(s) or _SPEAKER.match(s):  # a question, a lead-in, code, a turn
         return False
     if next_line is None:
         return False
@@ -79,6 +79,7 @@ def shouts(line: str) -> bool:
 
 
 _TERMINAL = (".", "!", "?", ":", ";")
+_SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+\S")  # a transcript's turn: "RUBY: Oh, it stinks"
 _HASH_LINE = re.compile(r"^#{1,6}[ \t]+")  # what Markdown would read as a heading
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})+\s+[A-Z]")  # "4.1 Search & Ranking"
 

@@ -177,3 +177,9 @@ def test_code_comments_and_code_lines_in_plain_text_are_not_headings():
     assert "\n# Installation\n" in body  # a Markdown heading in plain text is still one
     assert "`# works also for for-loops`" in body and "## works" not in body
     assert "## attn_weights" not in body and "attn_weights.shape = (B, T, T)" in body
+
+
+def test_a_transcript_turn_is_not_a_heading():
+    raw = "Space Babies\nThe Doctor lands the Tardis.\n\nRUBY: Oh, it stinks\nDOCTOR: It's a nappy.\n\nRUBY: Who are you?\n"
+    body, title = clean_plain_text(raw)
+    assert title == "Space Babies" and "RUBY: Oh, it stinks" in body and "## RUBY" not in body
