@@ -132,10 +132,15 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
     is removed from the body.
     """
     lines = unwrap([ln.rstrip() for ln in normalize(raw).split("\n")])
+    total = sum(len(x) + 1 for x in lines)
     kept: list[str] = []
+    seen = 0
     for line in lines:
-        if is_footer_start(line):
+        # a footer ("Related Posts") ends the article only in its second half: the same words in
+        # a table of contents at the top must not cut the article there
+        if is_footer_start(line) and seen >= total / 2:
             break
+        seen += len(line) + 1
         if is_clutter(line):
             continue
         kept.append(line)

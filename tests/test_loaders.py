@@ -183,3 +183,12 @@ def test_a_transcript_turn_is_not_a_heading():
     raw = "Space Babies\nThe Doctor lands the Tardis.\n\nRUBY: Oh, it stinks\nDOCTOR: It's a nappy.\n\nRUBY: Who are you?\n"
     body, title = clean_plain_text(raw)
     assert title == "Space Babies" and "RUBY: Oh, it stinks" in body and "## RUBY" not in body
+
+
+def test_a_table_of_contents_naming_related_posts_does_not_cut_the_article():
+    body_text = "\n\n".join(f"Paragraph {i} explains how GPU memory bandwidth limits training speed." for i in range(20))
+    raw = ("Which GPU to get\nContents\nTensor Cores\nRelated\nRelated Posts\n\n" + body_text
+           + "\n\nRelated Posts\nTen other posts you may like\n")
+    body, _ = clean_plain_text(raw)
+    assert "Paragraph 19 explains" in body  # the article is all there
+    assert "Ten other posts" not in body  # the footer at its end still ends it
