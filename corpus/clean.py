@@ -25,8 +25,11 @@ _CLUTTER = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _FOOTER = re.compile(r"^(related\ (articles?|aricles|blogs?|posts?|reading)|you\ may\ also\ like|more\ from\ .*)$", re.I | re.X)
-_EMAIL_OR_PHONE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d\s()-]{8,}\d")
-_ADDRESS = re.compile(r"\b(\d{3,6}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b.*\b(Rd|Road|Ave|Avenue|Street|St|SW|NW|SE|NE|Square|Suite)\b|–\s*\d{5,6}$|^#?\d+[A-Z]?\d*[, ].*\d{3,}")
+# a phone number is "+<country> ..." or "(306) 555-0199" / "306-555-0199"; not a date ("2020-09-07")
+_EMAIL_OR_PHONE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+(?![\w.]*:)|\+\d[\d\s()-]{8,}\d|(?<![\d-])\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}(?![\d-])")
+# a street address or a postcode line; a line that merely starts with a number and holds a year
+# ("8 Dec 2023: llmware v0.1.11", "7 December 2021 (announcement)") is text
+_ADDRESS = re.compile(r"\b(\d{3,6}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b.*\b(Rd|Road|Ave|Avenue|Street|St|SW|NW|SE|NE|Square|Suite)\b|–\s*\d{5,6}$")
 _BULLET = re.compile(r"^\s*[•▪●◦‣∙·*-]\s+")
 _END_PUNCT = (".", "!", "?", ":", ";", ",", "…", "”", '"', "’")
 

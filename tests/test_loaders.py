@@ -192,3 +192,16 @@ def test_a_table_of_contents_naming_related_posts_does_not_cut_the_article():
     body, _ = clean_plain_text(raw)
     assert "Paragraph 19 explains" in body  # the article is all there
     assert "Ten other posts" not in body  # the footer at its end still ends it
+
+
+@pytest.mark.parametrize("line", ["2020-09-07: Added NVIDIA Ampere series GPUs.", "8 Dec 2023: llmware v0.1.11",
+                                  "7 December 2021 (announcement)", "git clone git@github.com:llmware-ai/llmware.git",
+                                  "200 cycles (global memory) + 8*34 cycles (shared memory) = 504 cycles"])
+def test_dates_release_notes_and_commands_are_text_not_clutter(line):
+    assert not is_clutter(line)
+
+
+@pytest.mark.parametrize("line", ["101-733 Broadway Avenue, Saskatoon, SK S7N", "Business Inquiry: keyur@eleorex.com",
+                                  "Call us: (306) 555-0199", "+1 306 555 0199", "Ahmedabad – 380049"])
+def test_addresses_phones_and_e_mails_are_clutter(line):
+    assert is_clutter(line)
