@@ -147,9 +147,12 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
         if is_clutter(line):
             continue
         kept.append(line)
-    # drop a trailing run of lines that are not sentences (calls to action, company names)
-    while kept and (not kept[-1].strip() or (len(kept[-1]) < 80 and not kept[-1].strip().endswith((".", "!", "?")))):
-        kept.pop()
+    # drop a trailing run of a few lines that are not sentences (calls to action, company names);
+    # not code (a cheat sheet ends in it) and not a sentence in brackets or quotes
+    dropped = 0
+    while kept and (not kept[-1].strip() or (len(kept[-1]) < 80 and dropped < 8 and not _CODE.search(kept[-1])
+                                             and not kept[-1].strip().rstrip(")]\"'”’").endswith((".", "!", "?")))):
+        dropped += bool(kept.pop().strip())
     nonblank = [i for i, ln in enumerate(kept) if ln.strip()]
     out: list[str] = []
     found_title = title

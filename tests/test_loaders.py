@@ -205,3 +205,13 @@ def test_dates_release_notes_and_commands_are_text_not_clutter(line):
                                   "Call us: (306) 555-0199", "+1 306 555 0199", "Ahmedabad – 380049"])
 def test_addresses_phones_and_e_mails_are_clutter(line):
     assert is_clutter(line)
+
+
+def test_the_end_of_a_cheat_sheet_or_a_transcript_is_kept():
+    sheet = ("Gleam for Python users\nA cheat sheet.\n\nNamed imports\nimport nasa/rocket_ship\npub fn explore_space() {\n"
+             "  rocket_ship.launch()\n}\n")
+    assert "rocket_ship.launch()" in clean_plain_text(sheet)[0]
+    script = "Space Babies\nThe Doctor lands.\n\nDOCTOR: My name was...\n(He doesn't wait for the results of the scan.)\n"
+    assert "(He doesn't wait for the results of the scan.)" in clean_plain_text(script)[0]
+    page = "Go in 2026\nGo is fast.\n\nLet's Discuss your Project\nGet a quote\nACME Software\n"
+    assert clean_plain_text(page)[0].rstrip().endswith("Go is fast.")  # a call to action at the end still goes
