@@ -69,6 +69,8 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
         return False
     if s.endswith("?") or s.endswith(":") or _CODE.search(s) or _SPEAKER.match(s):  # a question, a lead-in, code, a turn
         return False
+    if re.fullmatch(r"\d{1,3}", s):  # a page number; "1.6.8" (a version) is a heading
+        return False
     if next_line is None:
         return False
     words = s.split()

@@ -215,3 +215,8 @@ def test_the_end_of_a_cheat_sheet_or_a_transcript_is_kept():
     assert "(He doesn't wait for the results of the scan.)" in clean_plain_text(script)[0]
     page = "Go in 2026\nGo is fast.\n\nLet's Discuss your Project\nGet a quote\nACME Software\n"
     assert clean_plain_text(page)[0].rstrip().endswith("Go is fast.")  # a call to action at the end still goes
+
+
+def test_a_page_number_is_not_a_heading_but_a_version_is():
+    body, _ = clean_plain_text("Notes\nSome text here.\n\n3\nMore text after the page break.\n\n1.6.8\nStardew Valley 1.6.8 was released.\n")
+    assert "## 3" not in body and "## 1.6.8" in body
