@@ -9,6 +9,7 @@ return them without another round trip to the store.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 import os
 import shutil
@@ -48,8 +49,9 @@ def _bm25s() -> Any:
 
 
 def fingerprint(ids: Iterable[str]) -> str:
-    """Order-independent fingerprint of a set of chunk ids."""
-    h = hashlib.sha256()
+    """Order-independent fingerprint of a set of chunk ids (and of how text is cut into tokens:
+    an index built by another tokenizer is rebuilt)."""
+    h = hashlib.sha256(f"{_TOKEN_PATTERN}\n".encode())
     for cid in sorted(ids):
         h.update(cid.encode())
         h.update(b"\n")
@@ -60,12 +62,20 @@ def fingerprint(ids: Iterable[str]) -> str:
 _QUESTION_WORDS = ("tell", "say", "says", "said", "named", "among", "according", "article", "articles", "mention", "mentioned")
 
 
+# A token is a version or decimal ("1.6.8", "3.5"; "v0.1.11" counts as "0.1.11"), "c++" / "c#", or a
+# word of two characters or more (bm25s's own pattern, which cut "1.6.8" into nothing).
+_TOKEN_PATTERN = r"(?u)\d+(?:\.\d+)+|\b[a-z]\+\+|\b[a-z]#|\b\w\w+\b"
+_VERSION_PREFIX = re.compile(r"\b[vV](?=\d+\.\d)")
+
+
 def _tokenize(texts: list[str]) -> list[list[str]]:
     bm25s = _bm25s()
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     stopwords = list(STOPWORDS_EN_PLUS) + list(_QUESTION_WORDS)
-    return bm25s.tokenize(texts, stopwords=stopwords, stemmer=_stemmer(), return_ids=False, show_progress=False)
+    texts = [_VERSION_PREFIX.sub("", t) for t in texts]
+    return bm25s.tokenize(texts, token_pattern=_TOKEN_PATTERN, stopwords=stopwords, stemmer=_stemmer(), return_ids=False,
+                          show_progress=False)
 
 
 def tokenize_query(text: str) -> list[str]:

@@ -120,3 +120,17 @@ def test_settings_reject_bad_fusion_values():
     for bad, match in (({"lead_ratio": 0.9}, "lead_ratio"), ({"fusion": "max"}, "fusion"), ({"rrf_k": -1}, "rrf_k")):
         with pytest.raises(AssistantError, match=match):
             Settings(**bad).validated()
+
+
+def test_keyword_index_keeps_versions_and_language_names_as_words():
+    from corpus.chunking import chunk_article
+    from corpus.models import Article
+    from index.keyword import tokenize_query
+
+    assert tokenize_query("What changed in v1.6.8 of C++ and C#, and in GPT-3.5?") == ["chang", "1.6.8", "c++", "c#", "gpt", "3.5"]
+    notes = Article("notes.md", "Release notes", "## 1.6.8\n\nFixed a crash at the resort.\n\n## 1.6.7\n\nFixed a crash at the mines.\n\n"
+                    "## 1.6.6\n\nFixed a crash at the farm.")
+    index = KeywordIndex()
+    index.build(chunk_article(notes))
+    best, _ = index.search("Which crash was fixed in 1.6.7?", 1)[0]
+    assert best.section == "1.6.7"  # before, "1.6.7" was no token at all and the three tied
