@@ -43,6 +43,8 @@ from assistant.sentences import (
     same_sentence,
     select_sentences,
     span_of,
+    version_match,
+    versions_in,
     with_section,
 )
 from corpus.text import sentence_spans
@@ -145,6 +147,7 @@ class ExtractiveEngine:
         sentence that answers what is asked now leads, not the one about the earlier turn."""
         question_tokens = frozenset(tokenize_query(query))
         phrases = number_phrases(query)  # "day 2"
+        versions = versions_in(query)  # "1.6.8"
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -168,7 +171,7 @@ class ExtractiveEngine:
             novelty = min(1.0, len(tokens - question_tokens) / 6.0)
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
                 - (self.question_penalty if asks(sentence) else 0.0) \
-                + self.phrase_bonus * phrase_match(passages[pi].section, sentence, phrases)
+                + self.phrase_bonus * (phrase_match(passages[pi].section, sentence, phrases) or version_match(passages[pi].section, sentence, versions))
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 

@@ -12,7 +12,8 @@ from assistant.models import Passage
 from corpus.clean import shouts
 
 __all__ = ["ARTICLE_MARKER", "CONTINUES", "PRONOUN_START", "Candidate", "asks", "is_label", "labels", "lead_in_items",
-           "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "with_section"]
+           "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "version_match", "versions_in",
+           "with_section"]
 
 ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
 PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such|he|she|his|her)\b", re.I)
@@ -119,6 +120,29 @@ def phrase_match(section: str, sentence: str, phrases: Sequence[str]) -> float:
         elif re.search(rf"\b{re.escape(ph)}\b", section.lower()):
             score = max(score, 1.0)
     return score
+
+
+# "1.6.8", "v0.1.11", "version 2.0" (a bare "2.0" or "0.5" may be any number)
+_VERSION = re.compile(r"(?<![\w.])v?(\d+(?:\.\d+){2,3})(?![\w]|\.\d)|\b(?:version|release|v)\s?(\d+\.\d+)(?![\w]|\.\d)", re.I)
+
+
+def versions_in(text: str) -> set[str]:
+    """The version numbers a text names ("1.6.8", "v0.1.11" as "0.1.11", "version 2.0"). Pure."""
+    return {a or b for a, b in _VERSION.findall(text)}
+
+
+def version_match(section: str, sentence: str, asked: set[str]) -> float:
+    """+1 when the sentence (or else its section: "1.6.8 › Bug fixes") names a version the
+    question asks about, -1 when it names only others ("What changed in 1.6.8?" is not answered
+    by "1.6.6 was released on ..."), else 0."""
+    if not asked:
+        return 0.0
+    named = versions_in(sentence)
+    if named & asked:
+        return 1.0
+    if named:
+        return -1.0
+    return 1.0 if versions_in(section) & asked else 0.0
 
 
 _INTERROGATIVE = re.compile(r"^[\"“'‘(]?(what|why|how|who|whom|whose|when|where|which|do|does|did|is|are|was|were|can|could|should|would|will|have|has)\b", re.I)

@@ -145,6 +145,17 @@ def test_a_which_list_keeps_the_items_that_name_something(real_embedder):
     assert any("concurrency model" in line for line in engine.answer(question, question, passages).text.splitlines())
 
 
+def test_a_question_about_one_version_is_answered_from_that_version(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("c0", "Stardew Valley 1.6.6 was released on 26 April 2024.", "Version History", "v.md", "1.6.6", 1.0, dense_score=0.7),
+        Passage("c1", "Stardew Valley 1.6.8 was released on 28 April 2024.", "Version History", "v.md", "1.6.8", 0.9, dense_score=0.7),
+        Passage("c2", "Fixes a game-breaking crash at the island resort.", "Version History", "v.md", "1.6.8 › Bug fixes", 0.8, dense_score=0.5),
+    ]
+    answer = engine.answer("When was version 1.6.8 released?", "When was version 1.6.8 released?", passages)
+    assert answer.text.startswith("Stardew Valley 1.6.8 was released on 28 April 2024") and "1.6.6" not in answer.text
+
+
 def test_attach_citation_goes_before_end_punctuation():
     assert attach_citation("Go is fast.", 2) == "Go is fast [2]."
     assert attach_citation("A list item", 1) == "A list item [1]"
