@@ -47,6 +47,7 @@ from assistant.sentences import (
     versions_in,
     with_section,
 )
+from corpus.clean import looks_like_code
 from corpus.text import sentence_spans
 from index.embedding import Embedder
 from index.keyword import tokenize_query
@@ -265,9 +266,9 @@ class ExtractiveEngine:
             best = faq
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
         chosen = [best]
-        lead = best if best.text.rstrip().endswith(":") else None
+        lead = best if best.text.rstrip().endswith(":") and not looks_like_code(best.text) else None  # not "class A(B):"
         nxt = self._next_sentence(top[best.passage], best)
-        if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200:
+        if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200 and not looks_like_code(nxt):
             lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end))
             chosen.append(lead)
         if lead is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "is_clutter", "is_footer_start", "looks_like_heading", "clean_plain_text", "unwrap"]
+__all__ = ["normalize", "is_clutter", "is_footer_start", "looks_like_code", "looks_like_heading", "clean_plain_text", "unwrap"]
 
 _CLUTTER = re.compile(
     r"""^(
@@ -98,6 +98,12 @@ def hard_wrapped(lines: list[str]) -> bool:
 
 
 _CODE = re.compile(r"[={}<>`|]|\w\(|^\s*(import|def|fn|pub|const|var|#include)\s")
+_CODE_START = re.compile(r"^\s*(class|def|for|if|elif|else|while|with|try|except|async|match|case)\b.*:\s*$")  # a block opener
+
+
+def looks_like_code(line: str) -> bool:
+    """A line of code ("class Attention(nn.Module):", "let x = 1"), not of prose. Pure."""
+    return bool(_CODE.search(line)) or bool(_CODE_START.match(line))
 
 
 def _prose(line: str) -> bool:

@@ -113,6 +113,15 @@ def test_lead_in_brings_the_items_it_introduces_as_a_cited_list(fake_embedder):
     assert "- A chatbot that answers questions [1]." in lines and "- Fast [1]." in lines and "- Locally run for privacy [1]." in lines
 
 
+def test_a_line_of_code_ending_in_a_colon_is_no_lead_in(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    text = ("Note that we add an underscore as a prefix to the mask, which marks it as private, so it is not updated during training.\n\n"
+            "class Attention(nn.Module):\n\ndef __init__(self, head_size):\n\nsuper().__init__()\n\nself.head_size = head_size")
+    question = "How do I keep the mask from being updated during training?"
+    answer = engine.answer(question, question, [_passage(0, text, 0.7)])
+    assert "prefix to the mask" in answer.text and "- def __init__" not in answer.text and "- super()" not in answer.text
+
+
 def test_lead_in_items_stop_at_a_long_paragraph_or_heading():
     assert lead_in_items("\n- one\n- two\n\n## Next\nthree") == ["one", "two"]
     assert lead_in_items("a\n\n" + "x" * 400 + "\n\nb") == ["a"]
