@@ -39,7 +39,7 @@ from assistant.citations import CITATION, attach_citation
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import ExtractiveEngine
 from assistant.evidence import number_phrases
-from assistant.sentences import ARTICLE_MARKER, phrase_match
+from assistant.sentences import ARTICLE_MARKER, phrase_match, version_match, versions_in
 from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.overview import Overviews
@@ -247,9 +247,11 @@ class LLMEngine:
     def _relevant(self, query: str, text: str, section: str, phrases: Sequence[str] | None = None) -> bool:
         """Is a sentence of the extractive answer relevant to the question on its own? Half the
         cosine suffices under a section the question names by a number phrase ("Day 2 – Ropers"
-        for "What happens on day 2?": the sentences under it do not say "day 2" themselves)."""
+        for "What happens on day 2?": the sentences under it do not say "day 2" themselves) or by
+        a version ("1.6.8 › Bug fixes" for "What was fixed in 1.6.8?")."""
         phrases = number_phrases(query) if phrases is None else phrases
-        floor = self.quote_min_cosine / 2 if section and phrase_match(section, text, phrases) > 0 else self.quote_min_cosine
+        named = phrase_match(section, text, phrases) > 0 or version_match(section, text, versions_in(query)) > 0  # "1.6.8 › Bug fixes"
+        floor = self.quote_min_cosine / 2 if section and named else self.quote_min_cosine
         return float(self.fallback.similarities(query, [text])[0]) >= floor
 
     def _cover(self, state: _State, base: Answer, query: str, passages: Sequence[Passage]) -> Iterator[str]:
