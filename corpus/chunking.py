@@ -102,7 +102,10 @@ def _hard_split(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     while end - start > max_chars:
         cut = text.rfind(" ", start + max_chars // 2, start + max_chars)
         cut = cut if cut > start else start + max_chars
-        out.append((start, cut))
+        stop = cut
+        while stop > start + 1 and text[stop - 1].isspace():  # a cut right after "\x85" and the like
+            stop -= 1
+        out.append((start, stop))
         start = cut
         while start < end and text[start].isspace():
             start += 1

@@ -93,3 +93,10 @@ def test_chunk_article_shipped_corpus_chunks_know_title_and_section():
         assert all(art.text[c.start : c.end] == c.text for c in chunks)
     sections = {c.section for a in loaded.articles for c in chunk_article(a)}
     assert "Go (Golang) and the Pursuit of Concurrency" in sections
+
+
+def test_a_hard_cut_never_leaves_whitespace_at_a_chunk_end():
+    # found by the property test: "\x85" (next line) is whitespace to str.strip but no space to cut at
+    text = "0" * 50 + "\x850"
+    for chunk in chunk_article(_article(text), max_chars=51, overlap_chars=0):
+        assert chunk.text == chunk.text.strip() and chunk.text
