@@ -111,6 +111,15 @@ def _prose(line: str) -> bool:
     return len(line.split()) >= 2 and not _CODE.search(line) and not _BULLET.match(line)
 
 
+def _goes_on(last: str, line: str, width: int) -> bool:
+    """Does ``line`` continue the sentence of ``last``? It starts in lower case, or ``last``
+    ends in a comma, or fills the width and stops mid-sentence (before a capital: "It outlines
+    / RAG's evolution")."""
+    if line[:1].islower() or last.endswith(","):
+        return True
+    return len(last) >= 0.7 * width and not last.endswith(_TERMINAL) and last[-1:].isalnum()
+
+
 def unwrap(lines: list[str]) -> list[str]:
     """Hard-wrapped lines joined back into paragraphs, so that a paragraph is one line as in
     web text (a line that goes on with a lower-case word, or that fills the width and stops
@@ -124,9 +133,7 @@ def unwrap(lines: list[str]) -> list[str]:
     last = ""  # the last raw line joined
     for line in lines:
         s = line.strip()
-        if out and _prose(last) and _prose(s) and (
-            s[:1].islower() or (len(last) >= 0.7 * width and not last.endswith(_TERMINAL) and last[-1:].isalnum() or last.endswith(","))
-        ):
+        if out and _prose(last) and _prose(s) and _goes_on(last, s, width):
             glue = "" if last.endswith("-") and s[:1].islower() else " "
             out[-1] = out[-1].rstrip() + glue + s
         else:
@@ -158,7 +165,7 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
     # drop a trailing run of a few lines that are not sentences (calls to action, company names);
     # not code (a cheat sheet ends in it) and not a sentence in brackets or quotes
     dropped = 0
-    while kept and (not kept[-1].strip() or (len(kept[-1]) < 80 and dropped < 8 and not _CODE.search(kept[-1])
+    while kept and (not kept[-1].strip() or (len(kept[-1]) < 80 and dropped < 8 and not looks_like_code(kept[-1])
                                              and not kept[-1].strip().rstrip(")]\"'”’").endswith((".", "!", "?")))):
         dropped += bool(kept.pop().strip())
     nonblank = [i for i, ln in enumerate(kept) if ln.strip()]
