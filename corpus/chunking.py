@@ -21,6 +21,7 @@ __all__ = ["SUBSECTION", "Block", "blocks", "chunk_article", "chunk_articles"]
 SUBSECTION = " › "  # between a repeated heading and the heading it sits under
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
+_FENCE = re.compile(r"^(```|~~~)")
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,24 @@ class Block:
     heading: int = 0  # which heading of the article it sits under (1, 2, ...; 0: none yet)
 
 
+def _outside_fences(lines: list[str]) -> list[str]:
+    """The stripped lines outside ``` / ~~~ code blocks."""
+    out, fenced = [], False
+    for line in lines:
+        stripped = line.strip()
+        if _FENCE.match(stripped):
+            fenced = not fenced
+        elif not fenced:
+            out.append(stripped)
+    return out
+
+
 def blocks(text: str) -> list[Block]:
     """Split Markdown-ish text into paragraph blocks with their section heading. A heading the
     article repeats ("Trivia" under each enemy, "Gleam" and "Python" under each topic of a
     cheat sheet, "Bug fixes" under each version) cannot name its section alone: it is named
     with the last heading before it that the article does not repeat ("Variables › Gleam")."""
-    counts = Counter(m.group(2).strip() for m in (_HEADING.match(line.strip()) for line in text.splitlines()) if m)
+    counts = Counter(m.group(2).strip() for m in map(_HEADING.match, _outside_fences(text.splitlines())) if m)
     out: list[Block] = []
     section = ""
     parent = ""  # the last heading the article does not repeat
@@ -46,10 +59,13 @@ def blocks(text: str) -> list[Block]:
     para_start: int | None = None
     para_end = 0
     pos = 0
+    fenced = False  # inside a ``` code block, "# install" is a comment, not a heading
     for line in text.splitlines(keepends=True):
         line_start, pos = pos, pos + len(line)
         stripped = line.strip()
-        heading = _HEADING.match(stripped)
+        if _FENCE.match(stripped):
+            fenced = not fenced
+        heading = None if fenced else _HEADING.match(stripped)
         if not stripped or heading:
             if para_start is not None:
                 out.append(Block(section, para_start, para_end, ordinal))

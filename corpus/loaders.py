@@ -81,14 +81,24 @@ def parse_markdown(text: str, name: str) -> tuple[str, dict[str, str | None]]:
             raise ArticleError(f"{name}: front matter is not a mapping of keys to values; skipped")
         meta = {str(k).lower(): _str_or_none(v) for k, v in (data or {}).items()}
         text = text[match.end():]
-    if not meta.get("title"):
-        h1 = _H1.search(text)
-        if h1:
-            meta["title"] = h1.group(1).strip()
-    h1 = _H1.search(text)
+    h1 = _first_h1(text)
+    if not meta.get("title") and h1:
+        meta["title"] = h1.group(1).strip()
     if h1 and h1.group(1).strip() == meta.get("title"):
         text = text[: h1.start()] + text[h1.end():]
     return text.strip() + "\n", meta
+
+
+def _first_h1(text: str) -> re.Match[str] | None:
+    """The first ``# Title`` line outside ``` code blocks (where "# install" is a comment)."""
+    fenced = False
+    for m in re.finditer(r"^.*$", text, re.M):
+        line = m.group(0).strip()
+        if line.startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and _H1.match(m.group(0)):
+            return _H1.match(text, m.start())
+    return None
 
 
 def _read_pdf(data: bytes, name: str) -> tuple[str, dict[str, str | None]]:

@@ -100,3 +100,10 @@ def test_a_hard_cut_never_leaves_whitespace_at_a_chunk_end():
     text = "0" * 50 + "\x850"
     for chunk in chunk_article(_article(text), max_chars=51, overlap_chars=0):
         assert chunk.text == chunk.text.strip() and chunk.text
+
+
+def test_a_comment_in_a_fenced_code_block_is_not_a_heading():
+    text = "## Install\n\nRun this:\n\n```bash\n# fetch the package\npip install gleam\n```\n\n## Use\n\nImport it."
+    got = [(b.section, text[b.start : b.end]) for b in blocks(text)]
+    assert [s for s, _ in got] == ["Install", "Install", "Use"]
+    assert "# fetch the package" in got[1][1]

@@ -220,3 +220,10 @@ def test_the_end_of_a_cheat_sheet_or_a_transcript_is_kept():
 def test_a_page_number_is_not_a_heading_but_a_version_is():
     body, _ = clean_plain_text("Notes\nSome text here.\n\n3\nMore text after the page break.\n\n1.6.8\nStardew Valley 1.6.8 was released.\n")
     assert "## 3" not in body and "## 1.6.8" in body
+
+
+def test_markdown_title_is_not_a_comment_in_a_code_block():
+    body, meta = parse_markdown("Set up first.\n\n```bash\n# install it\npip install gleam\n```\n\nThen run it.\n", "setup.md")
+    assert meta.get("title") is None and "# install it" in body
+    body, meta = parse_markdown("```python\n# a comment\nx = 1\n```\n\n# Gleam in 2026\n\nGleam is typed.\n", "g.md")
+    assert meta["title"] == "Gleam in 2026" and "# a comment" in body and "# Gleam in 2026" not in body
