@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corpus.models import Article, Chunk, chunk_id
 from corpus.text import sentence_spans
 
-__all__ = ["SUBSECTION", "Block", "blocks", "chunk_article", "chunk_articles"]
+__all__ = ["SUBSECTION", "Block", "blocks", "chunk_article", "chunk_articles", "markdown_headings"]
 
 SUBSECTION = " › "  # between a repeated heading and the heading it sits under
 
@@ -34,15 +35,16 @@ class Block:
     heading: int = 0  # which heading of the article it sits under (1, 2, ...; 0: none yet)
 
 
-def _outside_fences(lines: list[str]) -> list[str]:
-    """The stripped lines outside ``` / ~~~ code blocks."""
-    out, fenced = [], False
+def markdown_headings(lines: Sequence[str]) -> list[re.Match[str] | None]:
+    """Each line's Markdown heading (its stripped text matched: level, title), None for other
+    lines and for every line of a ``` / ~~~ code block, where "# install" is a comment."""
+    out: list[re.Match[str] | None] = []
+    fenced = False
     for line in lines:
         stripped = line.strip()
         if _FENCE.match(stripped):
             fenced = not fenced
-        elif not fenced:
-            out.append(stripped)
+        out.append(None if fenced else _HEADING.match(stripped))
     return out
 
 
@@ -51,7 +53,9 @@ def blocks(text: str) -> list[Block]:
     article repeats ("Trivia" under each enemy, "Gleam" and "Python" under each topic of a
     cheat sheet, "Bug fixes" under each version) cannot name its section alone: it is named
     with the last heading before it that the article does not repeat ("Variables › Gleam")."""
-    counts = Counter(m.group(2).strip() for m in map(_HEADING.match, _outside_fences(text.splitlines())) if m)
+    lines = text.splitlines(keepends=True)
+    headings = markdown_headings(lines)
+    counts = Counter(m.group(2).strip() for m in headings if m)
     out: list[Block] = []
     section = ""
     parent = ""  # the last heading the article does not repeat
@@ -59,13 +63,9 @@ def blocks(text: str) -> list[Block]:
     para_start: int | None = None
     para_end = 0
     pos = 0
-    fenced = False  # inside a ``` code block, "# install" is a comment, not a heading
-    for line in text.splitlines(keepends=True):
+    for line, heading in zip(lines, headings):
         line_start, pos = pos, pos + len(line)
         stripped = line.strip()
-        if _FENCE.match(stripped):
-            fenced = not fenced
-        heading = None if fenced else _HEADING.match(stripped)
         if not stripped or heading:
             if para_start is not None:
                 out.append(Block(section, para_start, para_end, ordinal))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from corpus.chunking import blocks
+from corpus.chunking import blocks, markdown_headings
 from corpus.clean import clean_plain_text, normalize
 from corpus.errors import ArticleError, CorpusError
 from corpus.models import Article
@@ -28,7 +28,6 @@ SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 INLINE_HTML_CHARS = 200_000  # larger pages are parsed in a child process under a time budget
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
-_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
 
 
 @dataclass(frozen=True)
@@ -83,21 +82,21 @@ def parse_markdown(text: str, name: str) -> tuple[str, dict[str, str | None]]:
         text = text[match.end():]
     h1 = _first_h1(text)
     if not meta.get("title") and h1:
-        meta["title"] = h1.group(1).strip()
-    if h1 and h1.group(1).strip() == meta.get("title"):
-        text = text[: h1.start()] + text[h1.end():]
+        meta["title"] = h1[0]
+    if h1 and h1[0] == meta.get("title"):
+        text = text[: h1[1]] + text[h1[2]:]
     return text.strip() + "\n", meta
 
 
-def _first_h1(text: str) -> re.Match[str] | None:
-    """The first ``# Title`` line outside ``` code blocks (where "# install" is a comment)."""
-    fenced = False
-    for m in re.finditer(r"^.*$", text, re.M):
-        line = m.group(0).strip()
-        if line.startswith(("```", "~~~")):
-            fenced = not fenced
-        elif not fenced and _H1.match(m.group(0)):
-            return _H1.match(text, m.start())
+def _first_h1(text: str) -> tuple[str, int, int] | None:
+    """The first ``# Title`` line outside code blocks: its title, start and end (before the
+    line break)."""
+    lines = text.splitlines(keepends=True)
+    pos = 0
+    for line, heading in zip(lines, markdown_headings(lines)):
+        if heading and len(heading.group(1)) == 1 and line.startswith("#"):
+            return heading.group(2).strip(), pos, pos + len(line.rstrip("\n"))
+        pos += len(line)
     return None
 
 

@@ -244,13 +244,15 @@ class LLMEngine:
         )
 
 
-    def _relevant(self, query: str, text: str, section: str, phrases: Sequence[str] | None = None) -> bool:
+    def _relevant(self, query: str, text: str, section: str, phrases: Sequence[str] | None = None,
+                  versions: set[str] | None = None) -> bool:
         """Is a sentence of the extractive answer relevant to the question on its own? Half the
         cosine suffices under a section the question names by a number phrase ("Day 2 – Ropers"
         for "What happens on day 2?": the sentences under it do not say "day 2" themselves) or by
         a version ("1.6.8 › Bug fixes" for "What was fixed in 1.6.8?")."""
         phrases = number_phrases(query) if phrases is None else phrases
-        named = phrase_match(section, text, phrases) > 0 or version_match(section, text, versions_in(query)) > 0  # "1.6.8 › Bug fixes"
+        versions = versions_in(query) if versions is None else versions
+        named = phrase_match(section, text, phrases) > 0 or version_match(section, text, versions) > 0  # "1.6.8 › Bug fixes"
         floor = self.quote_min_cosine / 2 if section and named else self.quote_min_cosine
         return float(self.fallback.similarities(query, [text])[0]) >= floor
 
@@ -259,7 +261,7 @@ class LLMEngine:
         answer does not cover, verbatim with their citations."""
         by_id = {p.chunk_id: p for p in passages}
         items = _list_items(base)
-        phrases = number_phrases(query)
+        phrases, versions = number_phrases(query), versions_in(query)
         for citation in base.citations:
             # each clause ending in . ! ? on its own: the sentence splitter keeps "...benchmarks.
             # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
@@ -269,7 +271,7 @@ class LLMEngine:
                 if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
                     continue
                 if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
-                        and self._relevant(query, text, citation.section, phrases):
+                        and self._relevant(query, text, citation.section, phrases, versions):
                     yield from state.add_quote(text, by_id[citation.chunk_id])
         # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
         # or for a list question): each one on its own is rarely close to the question ("Fast.")
