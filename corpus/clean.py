@@ -142,6 +142,34 @@ def unwrap(lines: list[str]) -> list[str]:
     return out
 
 
+_ASKING = re.compile(r"^(what|what's|how|why|when|who|which|where|is|are|can|do|does|will|should|would|could|did|was|were|has|have)\b"
+                     r"[^?]{4,140}\?$", re.I)
+FAQ_MIN = 3  # question lines that make a page a list of questions and answers
+
+
+def _title_case(line: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", line) if len(w) > 3]
+    return len(words) >= 2 and all(w[0].isupper() for w in words)
+
+
+def question_headings(lines: list[str]) -> set[int]:
+    """Indexes of ``lines`` (non-blank, stripped) that head an answer: a question on a line of
+    its own ("What are the penalties for infringement?") with a paragraph, not another question,
+    after it and none before it. On a page with ``FAQ_MIN`` of them (a Q&A page) they all head
+    sections; elsewhere only one set in title case ("What Do The Scenes In Infrared Signify?")
+    does: a question alone in running text is rhetorical ("How could he still love me?"). Pure."""
+    def asking(i: int) -> bool:
+        s = lines[i]
+        return bool(_ASKING.match(s)) and len(s.split()) <= 25 and not _SPEAKER.match(s)
+
+    found = [i for i in range(len(lines) - 1)
+             if asking(i) and not (i > 0 and asking(i - 1)) and not lines[i + 1].endswith("?")
+             and len(lines[i + 1]) >= 40 and not _BULLET.match(lines[i + 1])]
+    if len(found) >= FAQ_MIN:
+        return set(found)
+    return {i for i in found if _title_case(lines[i])}
+
+
 def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | None]:
     """Clean plain text copied from a web page.
 
@@ -172,8 +200,13 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
     out: list[str] = []
     found_title = title
     run = False  # the previous line was a title-like line taken as a list item
+    asked = question_headings([kept[i].strip() for i in nonblank])
     for pos, i in enumerate(nonblank):
         line = kept[i].strip()
+        if pos in asked:  # a Q&A page's question heads its answer
+            out.extend(["", f"## {line}"])
+            run = False
+            continue
         if not looks_like_heading(line, "x"):
             run = False
         nxt = kept[nonblank[pos + 1]] if pos + 1 < len(nonblank) else None

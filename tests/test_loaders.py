@@ -227,3 +227,34 @@ def test_markdown_title_is_not_a_comment_in_a_code_block():
     assert meta.get("title") is None and "# install it" in body
     body, meta = parse_markdown("```python\n# a comment\nx = 1\n```\n\n# Gleam in 2026\n\nGleam is typed.\n", "g.md")
     assert meta["title"] == "Gleam in 2026" and "# a comment" in body and "# Gleam in 2026" not in body
+
+
+def test_the_questions_of_a_q_and_a_page_head_their_answers():
+    raw = (
+        "Why do we need rules for AI?\nThe potential benefits of AI for our societies are many, from better care to better education.\n\n"
+        "What are the penalties for infringement?\nMember States will have to lay down effective, proportionate and dissuasive penalties.\n\n"
+        "Is the act future-proof?\nThe regulation introduces a different level of risks and is designed to last.\n"
+    )
+    body, _ = clean_plain_text(raw)
+    assert "## What are the penalties for infringement?" in body.split("\n")
+    assert "## Why do we need rules for AI?" in body.split("\n")
+    assert "## Is the act future-proof?" in body.split("\n")
+
+
+def test_a_question_in_running_text_or_a_list_of_questions_is_not_a_heading():
+    story = ("My brother pulled me into a tight embrace after the long drive to the old house.\n\n"
+             "How could Perry still love me after everything I had done to him?\n"
+             "The corners of his mouth lifted, and he walked into the dusty living room ahead of me.\n")
+    assert "## " not in clean_plain_text(story)[0]
+    checklist = ("Ask yourself these questions about your work this quarter, every quarter.\n\n"
+                 "Did your analysis change the roll-out strategy?\nDid your model improve forecast accuracy?\n"
+                 "Does your dashboard save the team hours every week?\n"
+                 "If the answer is no, you are probably working on the wrong things right now.\n")
+    assert "## " not in clean_plain_text(checklist)[0]
+
+
+def test_a_question_set_in_title_case_heads_its_section():
+    raw = ("The film follows a family that lives beside the camp, going about their day.\n\n"
+           "What Do The Scenes In Infrared Signify?\n"
+           "The significance of the infrared might be that the family cannot be themselves outside.\n")
+    assert "## What Do The Scenes In Infrared Signify?" in clean_plain_text(raw)[0].split("\n")
