@@ -35,7 +35,7 @@ from functools import lru_cache
 
 from index.keyword import tokenize_query
 
-__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number", "asks_for_name",
+__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number", "asks_for_name", "asks_for_date", "states_date",
            "names_new", "number_phrases", "unanswered_ask"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
@@ -67,6 +67,11 @@ _ASKS_NAME = re.compile(
     r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b",
     re.I,
 )
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|year|month|decade|century)\b", re.I)
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}"
+                   rf"|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b|\b(?:january|february|march|april|june|july|august|september|october|november|december)\b"
+                   r"|\b(?:\w+teenth|twentieth|twenty-first)\s+century\b", re.I)
 _ABOUT_NAME = re.compile(r"^\W*(?i:who\s+(?:is|was|are|were))\s+(?:[A-Z][\w'’.-]*\s*)+\??\s*$")
 _CITE = re.compile(r"\[\d+\]")
 # "what kind of pumps will …", "what brand of bourbon did …": the words up to the verb name the kind
@@ -273,14 +278,27 @@ def names_new(text: str, question: str, context: str = "") -> bool:
     return False
 
 
+def asks_for_date(question: str) -> bool:
+    """True for a question whose answer is a date or a year ("On what date was it published?",
+    "In which year ...?"); not for "when", which an event can answer ("when the player dies"). Pure."""
+    return bool(_ASKS_DATE.search(question))
+
+
+def states_date(text: str) -> bool:
+    """True when ``text`` (citation markers aside) states a year, a month or a date. Pure."""
+    return bool(_DATE.search(re.sub(r"\[\d+\]", "", text)))
+
+
 def unanswered_ask(question: str, answer: str, context: str = "") -> str:
     """"no_number" for a quantity question whose ``answer`` states no number, "no_name" for a
     question for a name whose ``answer`` names no one new (``context``: the turn before, for a
-    follow-up), else "". The rules applied after the gate; nothing in them is fitted. Pure."""
+    follow-up), "no_date" for a question for a date or year whose answer states none, else "". The rules applied after the gate; nothing in them is fitted. Pure."""
     if asks_for_number(question) and not states_number(answer):
         return "no_number"
     if asks_for_name(question) and not names_new(answer, question, context):
         return "no_name"
+    if asks_for_date(question) and not states_date(answer):
+        return "no_date"
     return ""
 
 

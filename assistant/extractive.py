@@ -36,6 +36,8 @@ from assistant.sentences import (
     PRONOUN_START,
     Candidate,
     asks,
+    defined_term,
+    defines,
     is_label,
     labels,
     lead_in_items,
@@ -57,10 +59,12 @@ __all__ = ["ExtractiveEngine", "NOT_COVERED"]
 NOT_COVERED = "The articles do not cover this question, so I cannot answer it from them."
 NO_NUMBER = "The closest passages do not state the number asked for, so I cannot answer it from them."
 NO_NAME = "The closest passages do not name who or what is asked for, so I cannot answer it from them."
+NO_DATE = "The closest passages do not state the date or year asked for, so I cannot answer it from them."
 Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
 Following = Callable[[Passage], "Passage | None"]
 Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
+_SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+")  # a transcript's turn: "RUBY: "
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -138,7 +142,7 @@ class ExtractiveEngine:
         return sentence_vectors @ qv / (np.linalg.norm(sentence_vectors, axis=1) * np.linalg.norm(qv) + 1e-9)
 
     def _refuse(self, question: str, passages: Sequence[Passage], reason: str = "not_covered", related: Sequence[Passage] = ()) -> Answer:
-        text = {"no_number": NO_NUMBER, "no_name": NO_NAME}.get(reason, NOT_COVERED)
+        text = {"no_number": NO_NUMBER, "no_name": NO_NAME, "no_date": NO_DATE}.get(reason, NOT_COVERED)
         return Answer(question=question, text=text, refused=True, reason=reason, passages=tuple(passages), engine=self.name,
                       related=tuple(Citation.of(n, p) for n, p in enumerate(related, start=1)))
 
@@ -149,6 +153,7 @@ class ExtractiveEngine:
         question_tokens = frozenset(tokenize_query(query))
         phrases = number_phrases(query)  # "day 2"
         versions = versions_in(query)  # "1.6.8"
+        term = defined_term(question or query)  # "What's txakoli?": a sentence that defines it answers
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -172,7 +177,8 @@ class ExtractiveEngine:
             novelty = min(1.0, len(tokens - question_tokens) / 6.0)
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
                 - (self.question_penalty if asks(sentence) else 0.0) \
-                + self.phrase_bonus * (phrase_match(passages[pi].section, sentence, phrases) or version_match(passages[pi].section, sentence, versions))
+                + self.phrase_bonus * (phrase_match(passages[pi].section, sentence, phrases) or version_match(passages[pi].section, sentence, versions)
+                                       or float(defines(sentence, term)))
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 
@@ -238,6 +244,22 @@ class ExtractiveEngine:
                 return passage.text[a:b].lstrip("- ").strip() or None
         return None
 
+    @classmethod
+    def _more_after(cls, passage: Passage, c: Candidate, enough: int = 150, most: int = 8) -> list[Candidate]:
+        """When the sentence after a question or a label is short ("RUBY: I don't know."), the
+        ones after it too, until ``enough`` characters of answer (at most ``most`` more)."""
+        out: list[Candidate] = []
+        have = len(_SPEAKER.sub("", c.text))
+        last = c
+        while have < enough and len(out) < most:
+            text = cls._next_sentence(passage, last)
+            if text is None or asks(text):
+                break
+            last = Candidate(c.passage, text, c.score, frozenset(), last.position + 1, *span_of(passage.text, text, last.end))
+            out.append(last)
+            have += len(_SPEAKER.sub("", text))
+        return out
+
     @staticmethod
     def _after(top: list[Passage], c: Candidate) -> Candidate | None:
         """The sentence after ``c``: in its passage, or — when ``c`` ends its passage (a heading
@@ -264,6 +286,10 @@ class ExtractiveEngine:
         faq = max((c for c in candidates if asks(c.text)), key=lambda c: c.similarity, default=None)
         if faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
             best = faq
+        term = defined_term(question)  # "What's txakoli?": the sentence that defines it leads ("txakoli (a white wine ...)")
+        defining = [c for c in ranked if defines(c.text, term)] if term else []
+        if defining and best is ranked[0]:
+            best = defining[0]
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
         chosen = [best]
         lead = best if best.text.rstrip().endswith(":") and not looks_like_code(best.text) else None  # not "class A(B):"
@@ -279,7 +305,7 @@ class ExtractiveEngine:
         if not items and nxt is not None and (introduces or len(best.text) < 80 or CONTINUES.match(nxt)):
             chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
             if introduces:
-                chosen = chosen[1:]
+                chosen = chosen[1:] + self._more_after(top[best.passage], chosen[-1])
         elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
             after = self._after(top, best)
             chosen = [after] if after is not None else chosen
@@ -339,7 +365,14 @@ class ExtractiveEngine:
         # the sentence that answers leads; the rest follow by passage, in reading order
         chosen = chosen[:1] + sorted(chosen[1:], key=lambda c: (number[top[c.passage].chunk_id], c.position))
         # an article's own "[n]" markers are data, not citations: only the engine's reach the answer
-        parts = [attach_citation(ARTICLE_MARKER.sub("", c.text), number[top[c.passage].chunk_id]) for c in chosen]
+        runs: list[list[Candidate]] = []  # a short sentence ("RUBY: So?") shares the citation of the one after it
+        for c in chosen:
+            last = runs[-1][-1] if runs else None
+            if last is not None and last.passage == c.passage and c.position == last.position + 1 and len(last.text) < 40:
+                runs[-1].append(c)
+            else:
+                runs.append([c])
+        parts = [attach_citation(" ".join(ARTICLE_MARKER.sub("", c.text) for c in run), number[top[run[0].passage].chunk_id]) for run in runs]
         text = " ".join(parts)
         if items:
             bullets = "\n".join(f"- {attach_citation(ARTICLE_MARKER.sub('', t), number[p.chunk_id])}" for t, p in items)

@@ -109,8 +109,8 @@ class Answer:
     ``refused`` is True when the articles do not cover the question (or it cannot be asked);
     then ``citations`` is empty and ``reason`` says why: ``not_covered``, ``empty_question``,
     ``question_too_long``, ``not_in_passages`` (an LLM engine read the closest passages and
-    found no answer in them), ``no_number`` / ``no_name`` (a quantity or a name was asked for and
-    the passages on the question give none). ``related`` are passages worth reading that the
+    found no answer in them), ``no_number`` / ``no_name`` / ``no_date`` (a quantity, a name or a
+    date was asked for and the passages on the question give none). ``related`` are passages worth reading that the
     answer does not rely on (the closest ones, for those three); their ``n`` is not an answer
     marker.
     """

@@ -12,12 +12,15 @@ from assistant.models import Passage
 from corpus.clean import shouts
 
 __all__ = ["ARTICLE_MARKER", "CONTINUES", "PRONOUN_START", "Candidate", "asks", "is_label", "labels", "lead_in_items",
-           "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "version_match", "versions_in",
+           "defined_term", "defines", "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "version_match", "versions_in",
            "with_section"]
 
 ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
 PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such|he|she|his|her)\b", re.I)
-CONTINUES = re.compile(r"^(it|its|it’s|it's|they|their|this|these|those|he|she|his|her|both|however|but|also|then|so|instead|here|there)\b", re.I)
+# a sentence that leans on the one before: it starts with a pronoun or a link word, or with a short
+# phrase and then one ("By employing critique tokens, this approach evaluates ...")
+CONTINUES = re.compile(r"^(it|its|it’s|it's|they|their|this|these|those|he|she|his|her|both|however|but|also|then|so|instead|here|there)\b"
+                       r"|^[^.,;:!?]{3,60},\s+(it|they|this|these|such|this\s+\w+)\s+\w+", re.I)
 _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 
 
@@ -104,6 +107,31 @@ def is_label(line: str) -> bool:
     """A short title-like line of its own ("Day 2 - Ropers"): no end punctuation, 2-8 words."""
     words = line.split()
     return "\n" not in line and 2 <= len(words) <= 8 and not re.search(r"[.!?,;]$", line.strip())
+
+
+_DEFINE_Q = re.compile(r"^\s*(?:what|who)(?:['’]s|s|\s+is|\s+are|\s+was|\s+were)\s+(?:an?\s+|the\s+)?([\w'’.+#-]+(?:\s+[\w'’.+#-]+){0,2}?)\s*\??\s*$", re.I)
+
+
+_NOT_TERM_END = frozenset("for of to in on at about with from like by as known used made meant good better best done".split())
+
+
+def defined_term(question: str) -> str:
+    """The term a "What is X?" / "What's X?" question asks to define ("txakoli"), else "". Pure."""
+    m = _DEFINE_Q.match(question)
+    if not m or m.group(1).split()[-1].lower() in _NOT_TERM_END:  # "What is Karpathy known for?"
+        return ""
+    return m.group(1).lower()
+
+
+def defines(sentence: str, term: str) -> bool:
+    """Does ``sentence`` define ``term``: "X (a white wine ...)", "X, a ...", "X is a/the ...",
+    "X refers to/means ...", "... called/known as X"? Pure."""
+    if not term:
+        return False
+    t = re.escape(term) + r"s?"
+    return bool(re.search(rf"\b{t}\s*(?:\(\s*(?:an?|the)\s|,\s+(?:an?|the|which|where)\s|[—–:=]\s*(?:an?|the)?\s*\w"
+                          rf"|\s+(?:is|are|was|were)\s+(?:an?|the|one|when|where)\s|\s+(?:refers?\s+to|means|stands\s+for)\b)"
+                          rf"|\b(?:called|known\s+as|named)\s+(?:the\s+)?{t}\b", sentence, re.I))
 
 
 def phrase_match(section: str, sentence: str, phrases: Sequence[str]) -> float:

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.answer_lab --data /tmp/lead-data [--set name=value ...]
 
-Prints the dev-set and STICI (scoped) figures side by side, so a change that helps one set
+Prints the dev-set, STICI (scoped) and own-set (benchmarks/data/own) figures side by side, so a change that helps one set
 and hurts the other shows at once. Not part of the product.
 """
 
@@ -19,6 +19,7 @@ from assistant.qa_eval import qa_data_dir, run_qa
 from assistant.settings import Settings
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+OWN = Path(__file__).resolve().parent / "data" / "own"  # our questions on the documents the train split leaves out
 
 
 def _assistants(data: Path, engine: str) -> tuple[Assistant, Assistant]:
@@ -61,6 +62,12 @@ def main() -> None:
           f"recall {q['mean_recall']:.3f} p50 {q['latency_p50_s'] * 1000:.0f} ms  ({time.perf_counter() - t:.0f} s)")
     if args.show:
         print("\n".join(qa.misses()))
+    own = run_qa(None, OWN, assistant=stici)
+    o = own.metrics
+    print(f"own: correct {o['correct']:.3f} (single {o.get('correct_single', 0):.2f} multi {o.get('correct_multi', 0):.2f}) "
+          f"refusals {int(o['refusals'])}/{int(o['no_answer'])} false {int(o['false_refusals'])}/{int(o['answerable'])} recall {o['mean_recall']:.3f}")
+    if args.show:
+        print("\n".join(own.misses()))
 
 
 if __name__ == "__main__":

@@ -346,3 +346,58 @@ def test_the_kind_a_question_asks_for_must_be_in_the_limited_documents():
     assert found.missing_names == ("pumps",)
     assert gather_evidence("What kind of pins will be given to people?", ["We will reduce inflation by giving everyone free pins."], 0.6,
                            lambda tokens: set(tokens)).missing_names == ()
+
+
+def test_defined_term_and_the_sentences_that_define_it():
+    from assistant.sentences import defined_term, defines
+
+    assert defined_term("What's txakoli?") == "txakoli" and defined_term("whats txakoli") == "txakoli"
+    assert defined_term("What is polyglot persistence?") == "polyglot persistence"
+    assert defined_term("What is Karpathy known for?") == "" and defined_term("What is the Bogeyman made of?") == ""
+    assert defines("drinking txakoli (a lightly effervescent white wine), and playing rummy", "txakoli")
+    assert defines("giving way to polyglot persistence, where applications use several stores", "polyglot persistence")
+    assert defines("A sparkling wine called txakoli is poured from high up.", "txakoli")
+    assert not defines("I have no idea what happened, but I blame the txakoli.", "txakoli")
+
+
+def test_a_definition_question_leads_with_the_sentence_that_defines_the_term(fake_embedder):
+    engine = ExtractiveEngine(fake_embedder)
+    passages = [
+        _passage(0, "I have no idea what happened, but I blame the txakoli. We opened another bottle of txakoli.", 0.6),
+        _passage(1, "On our last day we hopped from bar to bar, drinking txakoli (a lightly effervescent white wine "
+                    "that is very popular in the region), and playing gin rummy until late.", 0.5),
+    ]
+    answer = engine.answer("What's txakoli?", "What's txakoli?", passages)
+    assert answer.text.split("[")[0].strip().startswith("On our last day")  # the definition leads
+    assert "effervescent white wine" in answer.text
+
+
+def test_a_sentence_that_leans_on_the_one_before_after_a_short_phrase_continues_it():
+    from assistant.sentences import CONTINUES
+
+    assert CONTINUES.match("By employing critique tokens, this approach evaluates the passages.")
+    assert CONTINUES.match("In practice, they rarely do.")
+    assert not CONTINUES.match("By 2026, Go powers tools at Google and Uber.")
+
+
+def test_a_date_question_answered_without_a_date_is_a_refusal():
+    from assistant.evidence import asks_for_date, states_date, unanswered_ask
+
+    assert asks_for_date("On what date was the act published?") and asks_for_date("In which year did it launch?")
+    assert not asks_for_date("When does the Emperor reveal itself?")
+    assert states_date("It was released on 29 July 2016 [1].") and states_date("Since 1998, the team ...")
+    assert states_date("Updated on 14/12/2023.") and not states_date("It enters into force on the twentieth day after publication [1].")
+    assert unanswered_ask("On what date was the act published?", "It enters into force twenty days after its publication [1].") == "no_date"
+    assert unanswered_ask("On what date was the act published?", "It was published on 12 July 2024 [1].") == ""
+
+
+def test_a_question_line_in_a_transcript_brings_the_turns_that_answer_it(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    text = ("DOCTOR: I have travelled the universe and seen many things. A Bogeyman is made out of what?\n"
+            "RUBY: I don't know.\nDOCTOR: The machine is literal, and the name is Bogeyman.\nRUBY: So?\n"
+            "DOCTOR: Oh, babes. We saw it. The machine was literal, and so it grew the Bogeyman out of bogeys.\n"
+            "RUBY: What?\nDOCTOR: All of this is bogeys.")
+    passages = [Passage(chunk_id="t", text=text, title="Space Babies", source="t.txt", section="", score=1.0, dense_score=0.6)]
+    answer = engine.answer("What is the Bogeyman actually made of?", "What is the Bogeyman actually made of?", passages)
+    assert "out of bogeys" in answer.text
+    assert "RUBY: So? DOCTOR: Oh, babes." in answer.text  # short turns share the citation of what follows them

@@ -43,12 +43,14 @@ __all__ = [
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _REFUSAL_TAGS = {"not_covered": "Not in the articles", "empty_question": "Empty question", "question_too_long": "Too long",
-                 "not_in_passages": "Not in the passages", "no_number": "No number given", "no_name": "No one named"}
+                 "not_in_passages": "Not in the passages", "no_number": "No number given", "no_name": "No one named",
+                 "no_date": "No date given"}
 _REFUSAL_REASONS = {"not_covered": "the articles do not cover this question", "empty_question": "the question is empty",
                     "question_too_long": "the question is too long",
                     "not_in_passages": "the closest passages were read and do not answer it",
                     "no_number": "the passages on this question state no number for it",
-                    "no_name": "the passages on this question name no one for it"}
+                    "no_name": "the passages on this question name no one for it",
+                    "no_date": "the passages on this question state no date for it"}
 SOURCES_EMPTY = '<div class="sources-empty">Ask a question: the passages the answer cites appear here.</div>'
 
 
