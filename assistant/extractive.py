@@ -65,6 +65,7 @@ Following = Callable[[Passage], "Passage | None"]
 Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
 _SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+")  # a transcript's turn: "RUBY: "
+_HOW_TO = re.compile(r"^\W*(?:how\s+(?:do|can|could|should|would|does|must)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -244,6 +245,19 @@ class ExtractiveEngine:
                 return passage.text[a:b].lstrip("- ").strip() or None
         return None
 
+    def _steps(self, top: list[Passage], near: Sequence[Candidate], best: Candidate) -> Candidate | None:
+        """The lead-in of a run of steps ("... follow the following install instructions:") in
+        the passage of one of the ``near`` (best) candidates, when two items or more follow it."""
+        for c in near:
+            text = top[c.passage].text
+            for position, (a, b) in enumerate(sentence_spans(text)):
+                sentence = text[a:b].strip()
+                lead = Candidate(c.passage, sentence, best.score, frozenset(), position, a, b)
+                if sentence.endswith(":") and not looks_like_code(sentence) and not same_sentence(best, lead):
+                    if len(self._items_after(top[c.passage], lead)) >= 2:
+                        return lead
+        return None
+
     @classmethod
     def _more_after(cls, passage: Passage, c: Candidate, enough: int = 150, most: int = 8) -> list[Candidate]:
         """When the sentence after a question or a label is short ("RUBY: I don't know."), the
@@ -297,8 +311,12 @@ class ExtractiveEngine:
         if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200 and not looks_like_code(nxt):
             lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end))
             chosen.append(lead)
+        if lead is None and _HOW_TO.match(question):  # "How do I keep the cable from melting?": the steps
+            lead = self._steps(top, ranked[:2], best)
+            if lead is not None:
+                chosen.append(lead)
         if lead is not None:
-            items = self._items_after(top[best.passage], lead)
+            items = self._items_after(top[best.passage], lead) if lead.passage == best.passage else self._items_after(top[lead.passage], lead)
         # a label line ("Day 2 - Ropers"), or a sentence that asks or restates the question ("What do the
         # infrared scenes signify?"), introduces the answer: the answer is what follows it
         introduces = best.text in labels(top[best.passage].text) or asks(best.text) or len(best.tokens - qtokens) < 2

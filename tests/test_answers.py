@@ -401,3 +401,16 @@ def test_a_question_line_in_a_transcript_brings_the_turns_that_answer_it(real_em
     answer = engine.answer("What is the Bogeyman actually made of?", "What is the Bogeyman actually made of?", passages)
     assert "out of bogeys" in answer.text
     assert "RUBY: So? DOCTOR: Oh, babes." in answer.text  # short turns share the citation of what follows them
+
+
+def test_a_how_to_question_brings_the_steps_its_passage_lists(fake_embedder):
+    engine = ExtractiveEngine(fake_embedder)
+    text = ("There was a misconception that power cables melt because they were bent. The problem was user error.\n\n"
+            "So the cards are perfectly safe if you follow the following install instructions:\n\n"
+            "Make sure the contacts are free of dust.\nStick the connector into the socket until you hear a click.\n"
+            "Wiggle the cable left to right; it should not move.")
+    passages = [_passage(0, "Melting power cables can be easily prevented by connecting the power cable correctly.", 0.7),
+                _passage(1, text, 0.6)]
+    answer = engine.answer("How do I keep my power cable from melting?", "How do I keep my power cable from melting?", passages)
+    assert "- Stick the connector into the socket until you hear a click [" in answer.text
+    assert answer.text.index("install instructions:") < answer.text.index("- Make sure the contacts")
