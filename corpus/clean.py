@@ -170,6 +170,13 @@ def question_headings(lines: list[str]) -> set[int]:
     return {i for i in found if _title_case(lines[i])}
 
 
+def _beside_code(kept: list[str], nonblank: list[int], pos: int) -> bool:
+    """Is the non-blank line ``pos`` next to a line of code or a code comment (before or after it)?"""
+    near = [kept[nonblank[p]].strip() for p in (pos - 1, pos + 1) if 0 <= p < len(nonblank)]
+    return any((looks_like_code(x) and not _HASH_LINE.match(x)) or (_HASH_LINE.match(x) and not looks_like_heading(_HASH_LINE.sub("", x), "x"))
+               for x in near)
+
+
 def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | None]:
     """Clean plain text copied from a web page.
 
@@ -239,8 +246,10 @@ def clean_plain_text(raw: str, title: str | None = None) -> tuple[str, str | Non
                 continue
             out.extend(["", f"## {line}"])
             run = False
-        elif _HASH_LINE.match(line) and not looks_like_heading(_HASH_LINE.sub("", line), nxt):
-            out.extend(["", f"`{line}`"])  # a code comment ("# works also for for-loops"), not a heading
+        elif _HASH_LINE.match(line) and (not looks_like_heading(_HASH_LINE.sub("", line), nxt) or _beside_code(kept, nonblank, pos)):
+            # a code comment ("# works also for for-loops", "# This outputs a timer" between two
+            # lines of code), not a heading
+            out.extend(["", f"`{line}`"])
         else:
             out.extend(["", line])
     body = "\n".join(out).strip() + "\n"

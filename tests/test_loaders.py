@@ -258,3 +258,14 @@ def test_a_question_set_in_title_case_heads_its_section():
            "What Do The Scenes In Infrared Signify?\n"
            "The significance of the infrared might be that the family cannot be themselves outside.\n")
     assert "## What Do The Scenes In Infrared Signify?" in clean_plain_text(raw)[0].split("\n")
+
+
+def test_a_heading_like_code_comment_between_code_lines_is_code_not_a_title():
+    raw = ("Recipes\nUse them as building blocks when making your own notebooks.\n\n"
+           "Create a timer that fires once a second:\n\n"
+           'refresh = mo.ui.refresh(default_interval="1s")\n# This outputs a timer that fires once a second\nrefresh\n'
+           "ctx_len = 8\n# [18, 47, 56, 57]\n# 8 sub examples\n# [18] --> 47\n")
+    body, _ = clean_plain_text(raw)
+    lines = body.split("\n")
+    assert "`# This outputs a timer that fires once a second`" in lines and "`# 8 sub examples`" in lines
+    assert not any(line.startswith("# ") for line in lines)
