@@ -49,6 +49,7 @@ from assistant.sentences import (
     versions_in,
     with_section,
 )
+from corpus.chunking import SUBSECTION
 from corpus.clean import looks_like_code
 from corpus.text import sentence_spans
 from index.embedding import Embedder
@@ -245,6 +246,19 @@ class ExtractiveEngine:
                 return passage.text[a:b].lstrip("- ").strip() or None
         return None
 
+    def _faq_section(self, question: str, top: list[Passage], candidates: list[Candidate]) -> Candidate | None:
+        """The first sentence of the best passage whose section asks what the question asks
+        ("Is NVLink worth getting?" under "What is NVLink, and is it useful?")."""
+        asking = [(pi, p.section.split(SUBSECTION)[-1]) for pi, p in enumerate(top) if asks(p.section.split(SUBSECTION)[-1])]
+        if not asking:
+            return None
+        sims = self.similarities(question, [s for _, s in asking])
+        i = int(np.argmax(sims))
+        if sims[i] < self.faq_similarity:
+            return None
+        firsts = [c for c in candidates if c.passage == asking[i][0]]
+        return min(firsts, key=lambda c: c.position) if firsts else None
+
     def _steps(self, top: list[Passage], near: Sequence[Candidate], best: Candidate) -> Candidate | None:
         """The lead-in of a run of steps ("... follow the following install instructions:") in
         the passage of one of the ``near`` (best) candidates, when two items or more follow it."""
@@ -298,7 +312,12 @@ class ExtractiveEngine:
         # a heading that asks the question itself (an FAQ's "What do the infrared scenes
         # signify?"): what follows it is the answer, even when other sentences score higher
         faq = max((c for c in candidates if asks(c.text)), key=lambda c: c.similarity, default=None)
-        if faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
+        # on a Q&A page the section whose question is this one opens with its answer (before a
+        # question line elsewhere: the page's table of contents lists the same questions)
+        section = self._faq_section(question, top, candidates)
+        if section is not None:
+            best = section
+        elif faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
             best = faq
         term = defined_term(question)  # "What's txakoli?": the sentence that defines it leads ("txakoli (a white wine ...)")
         defining = [c for c in ranked if defines(c.text, term)] if term else []
@@ -324,6 +343,8 @@ class ExtractiveEngine:
             chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
             if introduces:
                 chosen = chosen[1:] + self._more_after(top[best.passage], chosen[-1])
+            elif best is section:  # the opening of the answer its section heading asks for
+                chosen += self._more_after(top[best.passage], chosen[-1], enough=200 - len(best.text))
         elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
             after = self._after(top, best)
             chosen = [after] if after is not None else chosen

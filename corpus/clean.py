@@ -158,9 +158,10 @@ def question_headings(lines: list[str]) -> set[int]:
     after it and none before it. On a page with ``FAQ_MIN`` of them (a Q&A page) they all head
     sections; elsewhere only one set in title case ("What Do The Scenes In Infrared Signify?")
     does: a question alone in running text is rhetorical ("How could he still love me?"). Pure."""
-    def asking(i: int) -> bool:
+    def asking(i: int) -> bool:  # "What is NVLink?", "I have no money. What can I do?"
         s = lines[i]
-        return bool(_ASKING.match(s)) and len(s.split()) <= 25 and not _SPEAKER.match(s)
+        last = re.split(r"(?<=[.!])\s+", s)[-1]
+        return bool(_ASKING.match(last)) and s.endswith("?") and len(s.split()) <= 25 and not _SPEAKER.match(s)
 
     found = [i for i in range(len(lines) - 1)
              if asking(i) and not (i > 0 and asking(i - 1)) and not lines[i + 1].endswith("?")

@@ -414,3 +414,16 @@ def test_a_how_to_question_brings_the_steps_its_passage_lists(fake_embedder):
     answer = engine.answer("How do I keep my power cable from melting?", "How do I keep my power cable from melting?", passages)
     assert "- Stick the connector into the socket until you hear a click [" in answer.text
     assert answer.text.index("install instructions:") < answer.text.index("- Make sure the contacts")
+
+
+def test_on_a_q_and_a_page_the_section_asking_the_question_opens_the_answer(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    toc = Passage(chunk_id="toc", text="Do I need PCIe 4.0 or PCIe 5.0?\nWhat is NVLink, and is it useful?\n"
+                  "I do not have enough money, even for the cheapest GPUs you recommend. What can I do?",
+                  title="Which GPU", source="g.txt", section="Contents", score=1.0, dense_score=0.5)
+    faq = Passage(chunk_id="nv", text="Generally, NVLink is not useful. NVLink is a high speed interconnect between GPUs. "
+                  "It is useful if you have a GPU cluster with +128 GPUs. Otherwise, it yields almost no benefits over PCIe transfers.",
+                  title="Which GPU", source="g.txt", section="Questions › What is NVLink, and is it useful?", score=0.9, dense_score=0.6)
+    answer = engine.answer("Is NVLink worth getting?", "Is NVLink worth getting?", [toc, faq])
+    assert answer.text.startswith("Generally, NVLink is not useful.")
+    assert "+128 GPUs" in answer.text and "enough money" not in answer.text

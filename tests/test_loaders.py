@@ -233,12 +233,14 @@ def test_the_questions_of_a_q_and_a_page_head_their_answers():
     raw = (
         "Why do we need rules for AI?\nThe potential benefits of AI for our societies are many, from better care to better education.\n\n"
         "What are the penalties for infringement?\nMember States will have to lay down effective, proportionate and dissuasive penalties.\n\n"
-        "Is the act future-proof?\nThe regulation introduces a different level of risks and is designed to last.\n"
+        "Is the act future-proof?\nThe regulation introduces a different level of risks and is designed to last.\n\n"
+        "I do not have enough money for a GPU. What can I do?\nDefinitely buy used GPUs, and rent cloud machines for the big runs.\n"
     )
     body, _ = clean_plain_text(raw)
     assert "## What are the penalties for infringement?" in body.split("\n")
     assert "## Why do we need rules for AI?" in body.split("\n")
     assert "## Is the act future-proof?" in body.split("\n")
+    assert "## I do not have enough money for a GPU. What can I do?" in body.split("\n")
 
 
 def test_a_question_in_running_text_or_a_list_of_questions_is_not_a_heading():
