@@ -272,18 +272,26 @@ class ExtractiveEngine:
                         return lead
         return None
 
-    @classmethod
-    def _more_after(cls, passage: Passage, c: Candidate, enough: int = 150, most: int = 8) -> list[Candidate]:
+    def _more_after(self, top: list[Passage], c: Candidate, enough: int = 150, most: int = 8) -> list[Candidate]:
         """When the sentence after a question or a label is short ("RUBY: I don't know."), the
-        ones after it too, until ``enough`` characters of answer (at most ``most`` more)."""
+        ones after it too, until ``enough`` characters of answer (at most ``most`` more) — on
+        into the article's next chunk (appended to ``top``) when the passage ends first."""
         out: list[Candidate] = []
         have = len(_SPEAKER.sub("", c.text))
-        last = c
+        last, passage, moved = c, top[c.passage], False
         while have < enough and len(out) < most:
-            text = cls._next_sentence(passage, last)
-            if text is None or asks(text):
+            text = self._next_sentence(passage, last)
+            if text is None:
+                nxt = self.following(passage) if self.following is not None and not moved else None
+                if nxt is None or nxt.section != passage.section:
+                    break
+                offset = max(0, passage.end - nxt.start)  # chunks may overlap
+                top.append(nxt)
+                last, passage, moved = Candidate(len(top) - 1, "", c.score, frozenset(), -1, offset, offset), nxt, True
+                continue
+            if asks(text):
                 break
-            last = Candidate(c.passage, text, c.score, frozenset(), last.position + 1, *span_of(passage.text, text, last.end))
+            last = Candidate(last.passage, text, c.score, frozenset(), last.position + 1, *span_of(passage.text, text, last.end))
             out.append(last)
             have += len(_SPEAKER.sub("", text))
         return out
@@ -306,6 +314,7 @@ class ExtractiveEngine:
     def compose(self, question: str, query: str, top: list[Passage], candidates: list[Candidate], passages: Sequence[Passage]) -> Answer:
         from assistant.shapes import classify
 
+        top = list(top)  # the next chunk of an answer that runs on may join (``_more_after``)
         qtokens = frozenset(tokenize_query(query))
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
@@ -338,13 +347,15 @@ class ExtractiveEngine:
             items = self._items_after(top[best.passage], lead) if lead.passage == best.passage else self._items_after(top[lead.passage], lead)
         # a label line ("Day 2 - Ropers"), or a sentence that asks or restates the question ("What do the
         # infrared scenes signify?"), introduces the answer: the answer is what follows it
-        introduces = best.text in labels(top[best.passage].text) or asks(best.text) or len(best.tokens - qtokens) < 2
+        # (or a turn that asks: "DOCTOR: So the crew went home, and left the babies behind?")
+        introduces = best.text in labels(top[best.passage].text) or asks(_SPEAKER.sub("", best.text)) \
+            or _SPEAKER.match(best.text) is not None and best.text.rstrip("\"'”’) ").endswith("?") or len(best.tokens - qtokens) < 2
         if not items and nxt is not None and (introduces or len(best.text) < 80 or CONTINUES.match(nxt)):
             chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
             if introduces:
-                chosen = chosen[1:] + self._more_after(top[best.passage], chosen[-1])
+                chosen = chosen[1:] + self._more_after(top, chosen[-1])
             elif best is section:  # the opening of the answer its section heading asks for
-                chosen += self._more_after(top[best.passage], chosen[-1], enough=200 - len(best.text))
+                chosen += self._more_after(top, chosen[-1], enough=200 - len(best.text))
         elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
             after = self._after(top, best)
             chosen = [after] if after is not None else chosen

@@ -427,3 +427,17 @@ def test_on_a_q_and_a_page_the_section_asking_the_question_opens_the_answer(real
     answer = engine.answer("Is NVLink worth getting?", "Is NVLink worth getting?", [toc, faq])
     assert answer.text.startswith("Generally, NVLink is not useful.")
     assert "+128 GPUs" in answer.text and "enough money" not in answer.text
+
+
+def test_a_turn_that_asks_brings_the_answer_from_the_next_chunk_of_the_transcript(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    first = Passage(chunk_id="a", text="GINA: This is Comms Officer Gina signing off.\n\nDOCTOR: So the crew went home, and left the babies "
+                    "behind? Space babies.", title="Space Babies", source="t.txt", section="Transcript", score=1.0, dense_score=0.6,
+                    start=0, end=100)
+    after = Passage(chunk_id="b", text="JOCELYN: It's the recession. The government closed the Babystation to save money, but the law "
+                    "says it's illegal to stop the birth machine.", title="Space Babies", source="t.txt", section="Transcript",
+                    score=0.0, dense_score=0.0, start=101, end=230)
+    engine.following = lambda p: after if p.chunk_id == "a" else None
+    answer = engine.answer("Why did the crew abandon the babies on the station?", "Why did the crew abandon the babies on the station?", [first])
+    assert "It's the recession" in answer.text
+    assert [c.chunk_id for c in answer.citations][-1] == "b"  # cited where it is
