@@ -441,3 +441,17 @@ def test_a_turn_that_asks_brings_the_answer_from_the_next_chunk_of_the_transcrip
     answer = engine.answer("Why did the crew abandon the babies on the station?", "Why did the crew abandon the babies on the station?", [first])
     assert "It's the recession" in answer.text
     assert [c.chunk_id for c in answer.citations][-1] == "b"  # cited where it is
+
+
+def test_a_why_question_whose_act_is_nowhere_in_scope_is_missing_it():
+    scope = {"saga", "scratch", "shoot"}
+    ev = gather_evidence("Why did Saga stab Scratch?", ["Saga shoots Scratch with the Bullet of Light."], 0.6,
+                         lambda tokens: {t for t in tokens if t in scope})
+    assert ev.missing_names == ("stab",)
+    # "why are ..." does not take an act for granted; a common word ("make") never counts
+    ev = gather_evidence("Why are the top-right values set to negative infinity?", ["The mask adds large negative numbers."], 0.6,
+                         lambda tokens: set())
+    assert ev.missing_names == ()
+    ev = gather_evidence("Why do microservices make it easier for separate teams to ship?", ["Teams ship services alone."], 0.6,
+                         lambda tokens: {"microservic", "team", "ship", "easier"})
+    assert ev.missing_names == ()
