@@ -241,3 +241,20 @@ def test_an_extractive_sentence_is_quoted_when_its_section_names_the_version_ask
     assert float(engine.fallback.similarities(query, [text])[0]) < engine.quote_min_cosine  # alone: not relevant
     assert engine._relevant(query, text, "1.6.8 › Bug fixes")
     assert not engine._relevant(query, text, "1.6.7 › Bug fixes")
+
+
+def test_an_extractive_sentence_from_the_chunk_the_answer_runs_on_into_is_quoted_there(real_embedder):
+    """The extractive answer to a turn that asks continues into the article's next chunk, which
+    retrieval did not return; the model leaves that sentence out: it is quoted, citing that chunk."""
+    first = Passage("a", "GINA: This is Comms Officer Gina signing off.\n\nDOCTOR: So the crew went home, and left the babies "
+                    "behind? Space babies.", "Space Babies", "t.txt", "Transcript", 1.0, dense_score=0.6, start=0, end=100)
+    after = Passage("b", "JOCELYN: It's the recession. The government closed the Babystation to save money, but the law says "
+                    "it's illegal to stop the birth machine.", "Space Babies", "t.txt", "Transcript", 0.0, dense_score=0.0,
+                    start=101, end=230)
+    fallback = ExtractiveEngine(real_embedder)
+    fallback.following = lambda p: after if p.chunk_id == "a" else None
+    engine = LLMEngine(FakeChat("The crew went home and left the babies behind [1]."), real_embedder, fallback, cover=True, lean=False)
+    question = "Why did the crew abandon the babies on the station?"
+    answer = [i for i in engine.answer_stream(question, question, [first])][-1]
+    assert "The government closed the Babystation to save money" in answer.text
+    assert any(c.chunk_id == "b" for c in answer.citations)

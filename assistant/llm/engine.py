@@ -259,7 +259,8 @@ class LLMEngine:
     def _cover(self, state: _State, base: Answer, query: str, passages: Sequence[Passage]) -> Iterator[str]:
         """Step 4: the extractive answer's sentences, then its list items, that the model's
         answer does not cover, verbatim with their citations."""
-        by_id = {p.chunk_id: p for p in passages}
+        # (a citation may name a chunk beyond the retrieved ones: the next chunk an answer runs on into)
+        by_id = {c.chunk_id: _passage_of(c) for c in base.citations} | {p.chunk_id: p for p in passages}
         items = _list_items(base)
         phrases, versions = number_phrases(query), versions_in(query)
         for citation in base.citations:
@@ -270,7 +271,7 @@ class LLMEngine:
             for text in parts:
                 if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
                     continue
-                if citation.chunk_id in by_id and text and not covers("".join(state.pieces), text) \
+                if text and not covers("".join(state.pieces), text) \
                         and self._relevant(query, text, citation.section, phrases, versions):
                     yield from state.add_quote(text, by_id[citation.chunk_id])
         # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
