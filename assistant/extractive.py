@@ -7,9 +7,11 @@
    question, the question words it holds and the new content it brings (words, names and
    numbers the question does not already contain); a sentence that only asks a question scores
    low. The best one leads the answer.
-3. **What follows it**: a lead-in ("The requirements were:") brings the items it introduces, as
-   a list; a short sentence or one whose successor leans on it ("It ...", "This ...") brings the
-   next sentence.
+3. **What follows it** (``assistant.follows``): a lead-in ("The requirements were:") brings the
+   items it introduces, as a list; a short sentence or one whose successor leans on it ("It ...",
+   "This ...") brings the next sentence; a question line or a label brings what follows it (a
+   transcript's next turns, into the next chunk if need be); a how-to question brings the steps
+   its passage lists; on a Q&A page the section asking the question opens the answer.
 4. **More of the same**: further sentences close in score to the first that add question words
    or new content, within a length budget; for a list question (``shapes.classify``) one item
    from each passage that answers, as a bulleted list ("Which companies ...?": the items that
@@ -28,6 +30,7 @@ import numpy as np
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
 from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, names_new, number_phrases, unanswered_ask
+from assistant.follows import SPEAKER, Following, items_after, more_after, next_sentence, sentence_after, steps_lead
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -40,7 +43,6 @@ from assistant.sentences import (
     defines,
     is_label,
     labels,
-    lead_in_items,
     phrase_match,
     same_sentence,
     select_sentences,
@@ -62,10 +64,8 @@ NO_NUMBER = "The closest passages do not state the number asked for, so I cannot
 NO_NAME = "The closest passages do not name who or what is asked for, so I cannot answer it from them."
 NO_DATE = "The closest passages do not state the date or year asked for, so I cannot answer it from them."
 Present = Callable[[Iterable[str], frozenset[str] | None], set[str]]
-Following = Callable[[Passage], "Passage | None"]
 Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
-_SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+")  # a transcript's turn: "RUBY: "
 _HOW_TO = re.compile(r"^\W*(?:how\s+(?:do|can|could|should|would|does|must)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -224,28 +224,6 @@ class ExtractiveEngine:
         return composed
 
     # -- composing ----------------------------------------------------------------------------
-    def _items_after(self, passage: Passage, candidate: Candidate) -> list[tuple[str, Passage]]:
-        """The items a lead-in sentence introduces: from the rest of its passage, and from the
-        passage after it in the article when the list runs on (each item cited where it is)."""
-        rest = passage.text[candidate.end:]
-        items = [(t, passage) for t in lead_in_items(rest, self.max_items)]
-        lines = [x for x in rest.split("\n") if x.strip()]
-        runs_on = len(items) == len(lines)  # the passage ended before the list did
-        nxt = self.following(passage) if self.following is not None and runs_on and len(items) < self.max_items else None
-        if nxt is not None and nxt.section == passage.section:
-            fresh = nxt.text[max(0, passage.end - nxt.start):] if nxt.start < passage.end else nxt.text
-            taken = {t for t, _ in items}
-            items += [(t, nxt) for t in lead_in_items(fresh, self.max_items - len(items)) if t not in taken]
-        return items
-
-    @staticmethod
-    def _next_sentence(passage: Passage, c: Candidate) -> str | None:
-        """The sentence after ``c`` in its passage."""
-        for a, b in sentence_spans(passage.text):
-            if a >= c.end:
-                return passage.text[a:b].lstrip("- ").strip() or None
-        return None
-
     def _faq_section(self, question: str, top: list[Passage], candidates: list[Candidate]) -> Candidate | None:
         """The first sentence of the best passage whose section asks what the question asks
         ("Is NVLink worth getting?" under "What is NVLink, and is it useful?")."""
@@ -259,62 +237,10 @@ class ExtractiveEngine:
         firsts = [c for c in candidates if c.passage == asking[i][0]]
         return min(firsts, key=lambda c: c.position) if firsts else None
 
-    def _steps(self, top: list[Passage], near: Sequence[Candidate], best: Candidate) -> Candidate | None:
-        """The lead-in of a run of steps ("... follow the following install instructions:") in
-        the passage of one of the ``near`` (best) candidates, when two items or more follow it."""
-        for c in near:
-            text = top[c.passage].text
-            for position, (a, b) in enumerate(sentence_spans(text)):
-                sentence = text[a:b].strip()
-                lead = Candidate(c.passage, sentence, best.score, frozenset(), position, a, b)
-                if sentence.endswith(":") and not looks_like_code(sentence) and not same_sentence(best, lead):
-                    if len(self._items_after(top[c.passage], lead)) >= 2:
-                        return lead
-        return None
-
-    def _more_after(self, top: list[Passage], c: Candidate, enough: int = 150, most: int = 8) -> list[Candidate]:
-        """When the sentence after a question or a label is short ("RUBY: I don't know."), the
-        ones after it too, until ``enough`` characters of answer (at most ``most`` more) — on
-        into the article's next chunk (appended to ``top``) when the passage ends first."""
-        out: list[Candidate] = []
-        have = len(_SPEAKER.sub("", c.text))
-        last, passage, moved = c, top[c.passage], False
-        while have < enough and len(out) < most:
-            text = self._next_sentence(passage, last)
-            if text is None:
-                nxt = self.following(passage) if self.following is not None and not moved else None
-                if nxt is None or nxt.section != passage.section:
-                    break
-                offset = max(0, passage.end - nxt.start)  # chunks may overlap
-                top.append(nxt)
-                last, passage, moved = Candidate(len(top) - 1, "", c.score, frozenset(), -1, offset, offset), nxt, True
-                continue
-            if asks(text):
-                break
-            last = Candidate(last.passage, text, c.score, frozenset(), last.position + 1, *span_of(passage.text, text, last.end))
-            out.append(last)
-            have += len(_SPEAKER.sub("", text))
-        return out
-
-    @staticmethod
-    def _after(top: list[Passage], c: Candidate) -> Candidate | None:
-        """The sentence after ``c``: in its passage, or — when ``c`` ends its passage (a heading
-        at a chunk's end) — at the start of another of ``top`` that continues the article there."""
-        here = top[c.passage]
-        for pi, p in [(c.passage, here)] + [(i, p) for i, p in enumerate(top) if p.source == here.source and i != c.passage]:
-            offset = c.end if pi == c.passage else here.start + c.end - p.start
-            if pi != c.passage and not (-4 <= offset < len(p.text)):  # (chunks may start after the blank line)
-                continue
-            for a, b in sentence_spans(p.text):
-                text = p.text[a:b].lstrip("- ").strip()
-                if a >= offset and text:
-                    return Candidate(pi, text, c.score, frozenset(tokenize_query(text)), c.position + 1 if pi == c.passage else 0, a, b)
-        return None
-
     def compose(self, question: str, query: str, top: list[Passage], candidates: list[Candidate], passages: Sequence[Passage]) -> Answer:
         from assistant.shapes import classify
 
-        top = list(top)  # the next chunk of an answer that runs on may join (``_more_after``)
+        top = list(top)  # the next chunk of an answer that runs on may join (``follows.more_after``)
         qtokens = frozenset(tokenize_query(query))
         ranked = sorted(candidates, key=lambda c: -c.score)
         best = ranked[0]
@@ -335,29 +261,29 @@ class ExtractiveEngine:
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
         chosen = [best]
         lead = best if best.text.rstrip().endswith(":") and not looks_like_code(best.text) else None  # not "class A(B):"
-        nxt = self._next_sentence(top[best.passage], best)
+        nxt = next_sentence(top[best.passage], best)
         if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200 and not looks_like_code(nxt):
             lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end))
             chosen.append(lead)
         if lead is None and _HOW_TO.match(question):  # "How do I keep the cable from melting?": the steps
-            lead = self._steps(top, ranked[:2], best)
+            lead = steps_lead(top, ranked[:2], best, self.following, self.max_items)
             if lead is not None:
                 chosen.append(lead)
         if lead is not None:
-            items = self._items_after(top[best.passage], lead) if lead.passage == best.passage else self._items_after(top[lead.passage], lead)
+            items = items_after(top[lead.passage], lead, self.following, self.max_items)
         # a label line ("Day 2 - Ropers"), or a sentence that asks or restates the question ("What do the
         # infrared scenes signify?"), introduces the answer: the answer is what follows it
         # (or a turn that asks: "DOCTOR: So the crew went home, and left the babies behind?")
-        introduces = best.text in labels(top[best.passage].text) or asks(_SPEAKER.sub("", best.text)) \
-            or _SPEAKER.match(best.text) is not None and best.text.rstrip("\"'”’) ").endswith("?") or len(best.tokens - qtokens) < 2
+        introduces = best.text in labels(top[best.passage].text) or asks(SPEAKER.sub("", best.text)) \
+            or SPEAKER.match(best.text) is not None and best.text.rstrip("\"'”’) ").endswith("?") or len(best.tokens - qtokens) < 2
         if not items and nxt is not None and (introduces or len(best.text) < 80 or CONTINUES.match(nxt)):
             chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
             if introduces:
-                chosen = chosen[1:] + self._more_after(top, chosen[-1])
+                chosen = chosen[1:] + more_after(top, chosen[-1], self.following)
             elif best is section:  # the opening of the answer its section heading asks for
-                chosen += self._more_after(top, chosen[-1], enough=200 - len(best.text))
+                chosen += more_after(top, chosen[-1], self.following, enough=200 - len(best.text))
         elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
-            after = self._after(top, best)
+            after = sentence_after(top, best)
             chosen = [after] if after is not None else chosen
         shape = classify(question)
         is_list = shape.name == "list"
@@ -402,7 +328,7 @@ class ExtractiveEngine:
         out: list[Candidate] = []
         for c in chosen:
             if asks(c.text):
-                c = self._after(top, c) or c
+                c = sentence_after(top, c) or c
             if not any(same_sentence(c, x) for x in out):
                 out.append(c)
         return out
