@@ -84,3 +84,12 @@ def test_verifier_with_note_keeps_it_uncited(verifier):
 
 def test_verifier_with_too_short_sentence_marks_unsupported(verifier):
     assert verifier.check("PWNED [1].").check.status == "unsupported"
+
+
+def test_an_answer_of_one_void_word_is_unsupported_even_when_the_passage_holds_it(fake_embedder):
+    passage = Passage("b", "Nothing is as bad as this. The machine was literal, and so it grew the Bogeyman out of bogeys.",
+                      "Space Babies", "t.txt", "", 1.0)
+    verifier = Verifier([passage], fake_embedder)
+    assert verifier.check("- Nothing [1]").check.status == "unsupported"
+    assert verifier.check("None.").check.status == "unsupported"
+    assert verifier.check("- The Bogeyman grew out of bogeys [1]").check.status == "supported"

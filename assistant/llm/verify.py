@@ -9,7 +9,8 @@ the passage does not contain. A sentence is
 - ``supported`` when a passage it cites reaches ``threshold`` (citations that do not are dropped),
 - ``recited`` when only an uncited passage does (that passage's number replaces the model's),
 - ``note`` when it says the passages do not cover something (kept, uncited, not counted),
-- ``unsupported`` otherwise: it is removed from the answer, and recorded.
+- ``unsupported`` otherwise — and always for an answer of one void word ("- Nothing", "None."):
+  it is removed from the answer, and recorded.
 
 Lists: a bullet line (``- item [n]``, ``* …``, ``1. …``) is a sentence of its own, checked like
 any other (a one-word item needs only one content word); its marker is kept apart
@@ -40,6 +41,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)[.,;:]?\s*")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_VOID = re.compile(r"^\W*(?:nothing|none|no|nope|n/?a|unknown|nobody|no one|not (?:mentioned|specified|stated|given|known))\W*$", re.I)
 _NOTE = re.compile(
     r"\b(passages?|articles?|sources?|context|texts?|information)\b.{0,80}?"
     r"\b(do(?:es)?\s*n[o’']t|not|never|no)\b.{0,40}?"
@@ -184,6 +186,8 @@ class Verifier:
         body = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", body))
         if is_note(body):
             return Verified(SentenceCheck(body, "note", cited), body, (), bullet=bullet)
+        if _VOID.match(body):  # "- Nothing", "None.": says nothing, however often the passage says "nothing"
+            return Verified(SentenceCheck(body, "unsupported", cited, None, 0.0), body, (), bullet=bullet)
         scores = self.support(body, min_tokens=1 if bullet else None)
         good = [n for n in cited if scores[n - 1][0] >= self.threshold]
         if good:
