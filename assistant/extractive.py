@@ -30,7 +30,7 @@ import numpy as np
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
 from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, names_new, number_phrases, unanswered_ask
-from assistant.follows import SPEAKER, Following, items_after, more_after, next_sentence, sentence_after, steps_lead
+from assistant.follows import Following, introduces_answer, items_after, more_after, next_sentence, sentence_after, steps_lead
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -42,7 +42,6 @@ from assistant.sentences import (
     defined_term,
     defines,
     is_label,
-    labels,
     phrase_match,
     same_sentence,
     select_sentences,
@@ -224,6 +223,23 @@ class ExtractiveEngine:
         return composed
 
     # -- composing ----------------------------------------------------------------------------
+    def _lead(self, question: str, top: list[Passage], candidates: list[Candidate], ranked: list[Candidate]) -> tuple[Candidate, bool]:
+        """The sentence the answer starts from, and whether it opens a section that asks the
+        question: that section's first sentence on a Q&A page (before a question line elsewhere:
+        the page's table of contents lists the same questions); else a sentence that asks the
+        question itself (an FAQ's "What do the infrared scenes signify?": what follows it is the
+        answer) when it is at least as close to it as the best sentence, within 0.05; else, for
+        "What is X?", the best sentence that defines X; else the best-scored sentence."""
+        section = self._faq_section(question, top, candidates)
+        if section is not None:
+            return section, True
+        faq = max((c for c in candidates if asks(c.text)), key=lambda c: c.similarity, default=None)
+        if faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
+            return faq, False
+        term = defined_term(question)  # "What's txakoli?": "... txakoli (a lightly effervescent white wine ...)"
+        defining = [c for c in ranked if defines(c.text, term)] if term else []
+        return (defining[0] if defining else ranked[0]), False
+
     def _faq_section(self, question: str, top: list[Passage], candidates: list[Candidate]) -> Candidate | None:
         """The first sentence of the best passage whose section asks what the question asks
         ("Is NVLink worth getting?" under "What is NVLink, and is it useful?")."""
@@ -243,21 +259,7 @@ class ExtractiveEngine:
         top = list(top)  # the next chunk of an answer that runs on may join (``follows.more_after``)
         qtokens = frozenset(tokenize_query(query))
         ranked = sorted(candidates, key=lambda c: -c.score)
-        best = ranked[0]
-        # a heading that asks the question itself (an FAQ's "What do the infrared scenes
-        # signify?"): what follows it is the answer, even when other sentences score higher
-        faq = max((c for c in candidates if asks(c.text)), key=lambda c: c.similarity, default=None)
-        # on a Q&A page the section whose question is this one opens with its answer (before a
-        # question line elsewhere: the page's table of contents lists the same questions)
-        section = self._faq_section(question, top, candidates)
-        if section is not None:
-            best = section
-        elif faq is not None and faq.similarity >= max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
-            best = faq
-        term = defined_term(question)  # "What's txakoli?": the sentence that defines it leads ("txakoli (a white wine ...)")
-        defining = [c for c in ranked if defines(c.text, term)] if term else []
-        if defining and best is ranked[0]:
-            best = defining[0]
+        best, from_section = self._lead(question, top, candidates, ranked)
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
         chosen = [best]
         lead = best if best.text.rstrip().endswith(":") and not looks_like_code(best.text) else None  # not "class A(B):"
@@ -271,16 +273,12 @@ class ExtractiveEngine:
                 chosen.append(lead)
         if lead is not None:
             items = items_after(top[lead.passage], lead, self.following, self.max_items)
-        # a label line ("Day 2 - Ropers"), or a sentence that asks or restates the question ("What do the
-        # infrared scenes signify?"), introduces the answer: the answer is what follows it
-        # (or a turn that asks: "DOCTOR: So the crew went home, and left the babies behind?")
-        introduces = best.text in labels(top[best.passage].text) or asks(SPEAKER.sub("", best.text)) \
-            or SPEAKER.match(best.text) is not None and best.text.rstrip("\"'”’) ").endswith("?") or len(best.tokens - qtokens) < 2
+        introduces = introduces_answer(best, top[best.passage].text, qtokens)
         if not items and nxt is not None and (introduces or len(best.text) < 80 or CONTINUES.match(nxt)):
             chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
             if introduces:
                 chosen = chosen[1:] + more_after(top, chosen[-1], self.following)
-            elif best is section:  # the opening of the answer its section heading asks for
+            elif from_section:  # the opening of the answer its section heading asks for
                 chosen += more_after(top, chosen[-1], self.following, enough=200 - len(best.text))
         elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
             after = sentence_after(top, best)

@@ -13,15 +13,26 @@ import re
 from collections.abc import Callable, Sequence
 
 from assistant.models import Passage
-from assistant.sentences import Candidate, asks, lead_in_items, same_sentence, span_of
+from assistant.sentences import Candidate, asks, labels, lead_in_items, same_sentence, span_of
 from corpus.clean import looks_like_code
 from corpus.text import sentence_spans
 from index.keyword import tokenize_query
 
-__all__ = ["SPEAKER", "Following", "items_after", "more_after", "next_sentence", "sentence_after", "steps_lead"]
+__all__ = ["SPEAKER", "Following", "introduces_answer", "items_after", "more_after", "next_sentence", "sentence_after", "steps_lead"]
 
 Following = Callable[[Passage], "Passage | None"]
 SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+")  # a transcript's turn: "RUBY: "
+
+
+def introduces_answer(sentence: Candidate, passage_text: str, question_tokens: frozenset[str]) -> bool:
+    """Does ``sentence`` only introduce the answer, so that the answer is what follows it? A label
+    line ("Day 2 - Ropers"), a sentence that asks ("What do the infrared scenes signify?") or a
+    transcript's turn that asks ("DOCTOR: So the crew went home, and left the babies behind?"),
+    or one that restates the question (fewer than two words of its own)."""
+    text = sentence.text
+    turn = SPEAKER.match(text) is not None
+    return (text in labels(passage_text) or asks(SPEAKER.sub("", text)) or (turn and text.rstrip("\"'”’) ").endswith("?"))
+            or len(sentence.tokens - question_tokens) < 2)
 
 
 def next_sentence(passage: Passage, c: Candidate) -> str | None:
