@@ -254,7 +254,7 @@ def asks_for_number(question: str) -> bool:
 
 def states_number(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a number, in digits or words. Pure."""
-    return bool(_NUMBER.search(re.sub(r"\[\d+\]", "", text)))
+    return bool(_NUMBER.search(_CITE.sub("", text)))
 
 
 def asks_for_name(question: str) -> bool:
@@ -294,7 +294,7 @@ def asks_for_date(question: str) -> bool:
 
 def states_date(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a year, a month or a date. Pure."""
-    return bool(_DATE.search(re.sub(r"\[\d+\]", "", text)))
+    return bool(_DATE.search(_CITE.sub("", text)))
 
 
 def unanswered_ask(question: str, answer: str, context: str = "") -> str:

@@ -30,7 +30,7 @@ import numpy as np
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
 from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, names_new, number_phrases, unanswered_ask
-from assistant.follows import Following, introduces_answer, items_after, more_after, next_sentence, sentence_after, steps_lead
+from assistant.follows import Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, sentence_after, steps_lead
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -51,7 +51,6 @@ from assistant.sentences import (
     with_section,
 )
 from corpus.chunking import SUBSECTION
-from corpus.clean import looks_like_code
 from corpus.text import sentence_spans
 from index.embedding import Embedder
 from index.keyword import tokenize_query
@@ -243,7 +242,8 @@ class ExtractiveEngine:
     def _faq_section(self, question: str, top: list[Passage], candidates: list[Candidate]) -> Candidate | None:
         """The first sentence of the best passage whose section asks what the question asks
         ("Is NVLink worth getting?" under "What is NVLink, and is it useful?")."""
-        asking = [(pi, p.section.split(SUBSECTION)[-1]) for pi, p in enumerate(top) if asks(p.section.split(SUBSECTION)[-1])]
+        leaves = ((pi, p.section.split(SUBSECTION)[-1]) for pi, p in enumerate(top))
+        asking = [(pi, leaf) for pi, leaf in leaves if asks(leaf)]
         if not asking:
             return None
         sims = self.similarities(question, [s for _, s in asking])
@@ -262,10 +262,12 @@ class ExtractiveEngine:
         best, from_section = self._lead(question, top, candidates, ranked)
         items: list[tuple[str, Passage]] = []  # the items of a list, each with its passage
         chosen = [best]
-        lead = best if best.text.rstrip().endswith(":") and not looks_like_code(best.text) else None  # not "class A(B):"
+        lead = best if is_lead_in(best.text) else None
         nxt = next_sentence(top[best.passage], best)
-        if lead is None and nxt is not None and nxt.rstrip().endswith(":") and len(nxt) < 200 and not looks_like_code(nxt):
-            lead = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end))
+        after = Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)) \
+            if nxt is not None else None
+        if lead is None and after is not None and is_lead_in(after.text) and len(after.text) < 200:
+            lead = after
             chosen.append(lead)
         if lead is None and _HOW_TO.match(question):  # "How do I keep the cable from melting?": the steps
             lead = steps_lead(top, ranked[:2], best, self.following, self.max_items)
@@ -274,15 +276,15 @@ class ExtractiveEngine:
         if lead is not None:
             items = items_after(top[lead.passage], lead, self.following, self.max_items)
         introduces = introduces_answer(best, top[best.passage].text, qtokens)
-        if not items and nxt is not None and (introduces or len(best.text) < 80 or CONTINUES.match(nxt)):
-            chosen.append(Candidate(best.passage, nxt, best.score, frozenset(), best.position + 1, *span_of(top[best.passage].text, nxt, best.end)))
+        if not items and after is not None and (introduces or len(best.text) < 80 or CONTINUES.match(after.text)):
+            chosen.append(after)
             if introduces:
                 chosen = chosen[1:] + more_after(top, chosen[-1], self.following)
             elif from_section:  # the opening of the answer its section heading asks for
                 chosen += more_after(top, chosen[-1], self.following, enough=200 - len(best.text))
-        elif not items and nxt is None and asks(best.text):  # a question heading that ends its passage
-            after = sentence_after(top, best)
-            chosen = [after] if after is not None else chosen
+        elif not items and after is None and asks(best.text):  # a question heading that ends its passage
+            beyond = sentence_after(top, best)
+            chosen = [beyond] if beyond is not None else chosen
         shape = classify(question)
         is_list = shape.name == "list"
         run = self._numbered(question, top, shape.entity) if is_list else None  # before any lead-in: the whole run

@@ -9,19 +9,17 @@ sometimes that runs past the end of its passage into the article's next chunk. P
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from assistant.models import Passage
 from assistant.sentences import Candidate, asks, labels, lead_in_items, same_sentence, span_of
-from corpus.clean import looks_like_code
+from corpus.clean import SPEAKER, looks_like_code
 from corpus.text import sentence_spans
 from index.keyword import tokenize_query
 
-__all__ = ["SPEAKER", "Following", "introduces_answer", "items_after", "more_after", "next_sentence", "sentence_after", "steps_lead"]
+__all__ = ["Following", "introduces_answer", "is_lead_in", "items_after", "more_after", "next_sentence", "sentence_after", "steps_lead"]
 
 Following = Callable[[Passage], "Passage | None"]
-SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+")  # a transcript's turn: "RUBY: "
 
 
 def introduces_answer(sentence: Candidate, passage_text: str, question_tokens: frozenset[str]) -> bool:
@@ -33,6 +31,12 @@ def introduces_answer(sentence: Candidate, passage_text: str, question_tokens: f
     turn = SPEAKER.match(text) is not None
     return (text in labels(passage_text) or asks(SPEAKER.sub("", text)) or (turn and text.rstrip("\"'”’) ").endswith("?"))
             or len(sentence.tokens - question_tokens) < 2)
+
+
+def is_lead_in(sentence: str) -> bool:
+    """A sentence that introduces what follows ("The requirements were:"), not a line of code
+    that ends in a colon ("class Attention(nn.Module):")."""
+    return sentence.rstrip().endswith(":") and not looks_like_code(sentence)
 
 
 def next_sentence(passage: Passage, c: Candidate) -> str | None:
@@ -67,7 +71,7 @@ def steps_lead(top: list[Passage], near: Sequence[Candidate], best: Candidate, f
         for position, (a, b) in enumerate(sentence_spans(text)):
             sentence = text[a:b].strip()
             lead = Candidate(c.passage, sentence, best.score, frozenset(), position, a, b)
-            if sentence.endswith(":") and not looks_like_code(sentence) and not same_sentence(best, lead):
+            if is_lead_in(sentence) and not same_sentence(best, lead):
                 if len(items_after(top[c.passage], lead, following, max_items)) >= 2:
                     return lead
     return None

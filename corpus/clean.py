@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "is_clutter", "is_footer_start", "looks_like_code", "looks_like_heading", "clean_plain_text", "unwrap"]
+__all__ = ["SPEAKER", "normalize", "is_clutter", "is_footer_start", "looks_like_code", "looks_like_heading", "clean_plain_text", "unwrap"]
 
 _CLUTTER = re.compile(
     r"""^(
@@ -67,7 +67,7 @@ def looks_like_heading(line: str, next_line: str | None) -> bool:
         return False
     if s.endswith(_END_PUNCT) and not re.match(r"^\d+\.\s", s):
         return False
-    if s.endswith("?") or s.endswith(":") or _CODE.search(s) or _SPEAKER.match(s):  # a question, a lead-in, code, a turn
+    if s.endswith("?") or s.endswith(":") or _CODE.search(s) or SPEAKER.match(s):  # a question, a lead-in, code, a turn
         return False
     if re.fullmatch(r"\d{1,3}", s):  # a page number; "1.6.8" (a version) is a heading
         return False
@@ -84,7 +84,7 @@ def shouts(line: str) -> bool:
 
 
 _TERMINAL = (".", "!", "?", ":", ";")
-_SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+\S")  # a transcript's turn: "RUBY: Oh, it stinks"
+SPEAKER = re.compile(r"^[A-Z][A-Z0-9 .'’-]{0,30}:\s+(?=\S)")  # a transcript's turn: "RUBY: Oh, it stinks"
 _HASH_LINE = re.compile(r"^#{1,6}[ \t]+")  # what Markdown would read as a heading
 _SECTION_NUMBER = re.compile(r"^\d{1,2}(\.\d{1,2})+\s+[A-Z]")  # "4.1 Search & Ranking"
 
@@ -161,7 +161,7 @@ def question_headings(lines: list[str]) -> set[int]:
     def asking(i: int) -> bool:  # "What is NVLink?", "I have no money. What can I do?"
         s = lines[i]
         last = re.split(r"(?<=[.!])\s+", s)[-1]
-        return bool(_ASKING.match(last)) and s.endswith("?") and len(s.split()) <= 25 and not _SPEAKER.match(s)
+        return bool(_ASKING.match(last)) and s.endswith("?") and len(s.split()) <= 25 and not SPEAKER.match(s)
 
     found = [i for i in range(len(lines) - 1)
              if asking(i) and not (i > 0 and asking(i - 1)) and not lines[i + 1].endswith("?")

@@ -259,8 +259,7 @@ class LLMEngine:
     def _cover(self, state: _State, base: Answer, query: str, passages: Sequence[Passage]) -> Iterator[str]:
         """Step 4: the extractive answer's sentences, then its list items, that the model's
         answer does not cover, verbatim with their citations."""
-        # (a citation may name a chunk beyond the retrieved ones: the next chunk an answer runs on into)
-        by_id = {c.chunk_id: _passage_of(c) for c in base.citations} | {p.chunk_id: p for p in passages}
+        by_id = {p.chunk_id: p for p in passages}
         items = _list_items(base)
         phrases, versions = number_phrases(query), versions_in(query)
         for citation in base.citations:
@@ -273,7 +272,8 @@ class LLMEngine:
                     continue
                 if text and not covers("".join(state.pieces), text) \
                         and self._relevant(query, text, citation.section, phrases, versions):
-                    yield from state.add_quote(text, by_id[citation.chunk_id])
+                    # (a citation may name a chunk beyond the retrieved ones: the next one an answer runs on into)
+                    yield from state.add_quote(text, by_id.get(citation.chunk_id) or _passage_of(citation))
         # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
         # or for a list question): each one on its own is rarely close to the question ("Fast.")
         for text, citation in items:
