@@ -37,7 +37,7 @@ from functools import lru_cache
 from index.keyword import tokenize_query
 
 __all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number", "asks_for_name", "asks_for_date", "states_date",
-           "names_new", "number_phrases", "unanswered_ask"]
+           "names_new", "holds_names", "number_phrases", "unanswered_ask"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
@@ -284,6 +284,25 @@ def names_new(text: str, question: str, context: str = "") -> bool:
             if (len(word) >= 2 and word.isupper()) or (word[0].isupper() and _zipf(word) < (4.5 if start else 5.0)):
                 return True
     return False
+
+
+def holds_names(question: str, text: str) -> bool:
+    """True when ``text`` holds every name of the question ("Go" of "Which companies use Go at
+    their scale?"). A name that is also a common word ("Go", "Rust") must stand as written —
+    "go for NestJS" does not name Go; others are matched as the keyword index matches words
+    ("bling-phi-3" names "Phi-3"). Pure."""
+    tokens: frozenset[str] | None = None
+    for term in focus_terms(question):
+        if not term.name or term.phrase:
+            continue
+        if specificity(term.word) < 0.5:
+            if not re.search(rf"(?<![\w-]){re.escape(term.word)}(?![\w-])", text):
+                return False
+            continue
+        tokens = tokens if tokens is not None else frozenset(tokenize_query(text))
+        if term.token not in tokens:
+            return False
+    return True
 
 
 def asks_for_date(question: str) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 
 from assistant.citations import attach_citation
 from assistant.engines import stream_of
-from assistant.evidence import Evidence, GateWeights, answerability, gather_evidence, names_new, number_phrases, unanswered_ask
+from assistant.evidence import Evidence, GateWeights, answerability, holds_names, gather_evidence, names_new, number_phrases, unanswered_ask
 from assistant.follows import Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, sentence_after, steps_lead
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
@@ -248,7 +248,7 @@ class ExtractiveEngine:
             return None
         sims = self.similarities(question, [s for _, s in asking])
         i = int(np.argmax(sims))
-        if sims[i] < self.faq_similarity:
+        if sims[i] < max(self.faq_similarity, max(c.similarity for c in candidates) - 0.05):
             return None
         firsts = [c for c in candidates if c.passage == asking[i][0]]
         return min(firsts, key=lambda c: c.position) if firsts else None
@@ -301,6 +301,8 @@ class ExtractiveEngine:
                 if self.named_items and _WHICH.match(question):  # "Which companies ...?": the items that name one
                     named = [(t, p) for t, p in items if names_new(t, question)]
                     items = named if len(named) >= 2 else items
+                about = [(t, p) for t, p in items if holds_names(question, f"{p.title}\n{p.section}\n{p.text}")]  # "... use Go ...?": items on Go
+                items = about if len(about) >= 2 else items
         if not items:
             chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen)

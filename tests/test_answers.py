@@ -154,6 +154,42 @@ def test_a_which_list_keeps_the_items_that_name_something(real_embedder):
     assert any("concurrency model" in line for line in engine.answer(question, question, passages).text.splitlines())
 
 
+def test_holds_names_matches_a_name_that_is_a_common_word_only_as_written():
+    from assistant.evidence import holds_names
+
+    question = "Which companies use Go at their scale?"
+    assert holds_names(question, "In 2026, Go powers tools at Google and Uber.")
+    assert not holds_names(question, "When should you go for NestJS over Express?")  # "go", not Go
+    assert holds_names("Which llmware releases had changes related to Phi-3?", 'Launched "bling-phi-3" in ModelCatalog')
+    assert holds_names("What are the benefits of microservices?", "anything")  # no name asked about
+
+
+def test_a_list_keeps_the_items_from_passages_about_what_the_question_names(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("c0", "In 2026, Go powers tools at Google and Uber for their scale.", "Stack", "a.md", "Go and concurrency", 1.0, dense_score=0.6),
+        Passage("c1", "Companies like Adidas use it for scalable e-commerce backends. When should you go for NestJS over Express?",
+                "Stack", "a.md", "Node.js in the future stack", 0.9, dense_score=0.6),
+        Passage("c2", "Gin and Fiber carry serious weight in the Go ecosystem at scale.", "Trends", "b.md", "Go frameworks", 0.8, dense_score=0.6),
+    ]
+    question = "Which companies use Go at their scale?"
+    text = engine.answer(question, question, passages).text
+    assert "Google and Uber" in text and "Adidas" not in text  # Adidas uses Node.js
+
+
+def test_a_broader_section_question_does_not_open_the_answer(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    broad = Passage("b", "Now, when we say backend framework, we are talking of a structured foundation for server-side logic. "
+                    "Frameworks provide ready-made tools and libraries.", "Frameworks", "f.md", "What are Backend Frameworks?", 1.0,
+                    dense_score=0.6)
+    security = Passage("s", "The present-day backend framework is becoming more security-focused. The new generation backend framework "
+                       "provides a wide range of security options, including authentication and safeguarding against SQL injection "
+                       "attacks.", "Trends", "t.md", "Built-In Security Features", 0.9,
+                       dense_score=0.6)
+    question = "What security features do new backend frameworks provide?"  # the heading is close, a sentence closer
+    assert "security" in engine.answer(question, question, [broad, security]).text.split("\n")[0]
+
+
 def test_a_question_about_one_version_is_answered_from_that_version(real_embedder):
     engine = ExtractiveEngine(real_embedder)
     passages = [
