@@ -55,14 +55,16 @@ _NUMBER = re.compile(
 )
 
 # The answer is a name: "who won …" (an act done: past tense, or "who was elected …"), "who is
-# X's sibling", "who is the author of …", "whose …", "what brand/company of …". Not "who uses Go?",
-# "who benefits from …?", "who is affected by …?": present-tense who-questions may ask for a
-# group ("developers", "small businesses") as often as for a name.
+# X's sibling", "who is the author of …", "who voices/plays/leads …" (a role one person fills),
+# "whose …", "what brand/company of …". Not "who uses Go?", "who benefits from …?", "who is
+# affected by …?": other present-tense who-questions may ask for a group ("developers", "small
+# businesses") as often as for a name.
 _PAST = (r"(?:\w+ed|won|wrote|written|made|built|founded|began|begun|led|ran|took|gave|found|became|shot|stole|hid|sang|drew|"
          r"beat|caught|chose|bought|sold|taught|brought|fought|held|left|lost|met|paid|sent|spent|stood|struck|told|woke|wore)")
 _ASKS_NAME = re.compile(
     r"^\W*(?:who|whom)\s+(?:(?:was|were|had)\s+(?:\w+\s+)?)?" + _PAST + r"\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\b[^?]*['’]s?\s+\w+"
+    r"|^\W*(?:who|whom)\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
     r"|^\W*whose\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind)\b"
     r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b",

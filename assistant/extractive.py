@@ -105,6 +105,7 @@ class ExtractiveEngine:
         self.phrase_bonus = 0.3  # the sentence holds the question's number phrase ("day 2", "step 5")
         self.new_passage_penalty = 0.05  # a sentence from a passage not cited yet must score this much more
         self.max_items = 8
+        self.redundancy = 0.7  # a further sentence this close (cosine) to one already chosen adds nothing
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self.named_items = True
@@ -140,6 +141,26 @@ class ExtractiveEngine:
         sentence_vectors = self._sentence_vectors(sentences)
         qv = np.asarray(self.embedder.embed_query(query), dtype=np.float32)
         return sentence_vectors @ qv / (np.linalg.norm(sentence_vectors, axis=1) * np.linalg.norm(qv) + 1e-9)
+
+    def _repeats(self, candidates: Sequence[Candidate]) -> Callable[[Candidate, Sequence[Candidate]], bool] | None:
+        """``repeats(c, picked)``: does ``c`` say again what a chosen sentence says ("Stardew Valley
+        1.04 was released on 1 March 2016" after "... 1.0 was released on 26 February 2016")?
+        Cosine ≥ ``redundancy``; the candidates' vectors are normalised once."""
+        if self.redundancy >= 1:
+            return None
+        unit: dict[str, np.ndarray] = {}
+
+        def vector(text: str) -> np.ndarray:
+            if text not in unit:
+                v = self._sentence_vectors([text])[0]
+                unit[text] = v / (np.linalg.norm(v) + 1e-9)
+            return unit[text]
+
+        texts = list(dict.fromkeys(c.text for c in candidates))
+        if texts:
+            vs = self._sentence_vectors(texts)
+            unit.update(zip(texts, vs / (np.linalg.norm(vs, axis=1, keepdims=True) + 1e-9)))
+        return lambda c, picked: any(float(vector(c.text) @ vector(x.text)) >= self.redundancy for x in picked)
 
     def _refuse(self, question: str, passages: Sequence[Passage], reason: str = "not_covered", related: Sequence[Passage] = ()) -> Answer:
         text = {"no_number": NO_NUMBER, "no_name": NO_NAME, "no_date": NO_DATE}.get(reason, NOT_COVERED)
@@ -305,7 +326,8 @@ class ExtractiveEngine:
                 items = about if len(about) >= 2 else items
         if not items:
             chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
-                                      new_passage_penalty=self.new_passage_penalty, chosen=chosen)
+                                      new_passage_penalty=self.new_passage_penalty, chosen=chosen,
+                                      redundant=self._repeats(candidates))
             chosen = self._answers_not_questions(top, chosen)
         return self._render(question, top, chosen, items, passages)
 

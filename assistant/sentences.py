@@ -5,7 +5,7 @@ scores and composes with them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from assistant.models import Passage
@@ -59,6 +59,7 @@ def select_sentences(
     ratio: float = 0.72,
     new_passage_penalty: float = 0.05,
     chosen: Sequence[Candidate] = (),
+    redundant: Callable[[Candidate, Sequence[Candidate]], bool] | None = None,
 ) -> list[Candidate]:
     """Greedy choice: the best sentence (or ``chosen``), then others close to it in score that
     add question words. Pure."""
@@ -76,6 +77,8 @@ def select_sentences(
             return c.score + 0.08 * new - spread
 
         rest = [c for c in ranked if not any(same_sentence(c, x) for x in picked)]
+        if redundant is not None:
+            rest = [c for c in rest if not redundant(c, picked)]
         if not rest:
             break
         nxt = max(rest, key=gain)

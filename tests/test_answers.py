@@ -344,6 +344,7 @@ def test_a_word_general_english_does_not_know_must_be_in_scope_like_a_name():
 def test_questions_that_ask_for_a_name_and_answers_that_name_someone_new():
     assert asks_for_name("Who won the 2026 football world cup?") and asks_for_name("Who is Perry and Jackie's sibling?")
     assert asks_for_name("What brand of bourbon did the narrator drink?")
+    assert asks_for_name("Who voices the Emperor in Baldur's Gate 3?") and asks_for_name("Who plays the boy in striped pyjamas?")  # a role
     assert not asks_for_name("Who is Perry?") and not asks_for_name("What is Go good for?")
     assert not asks_for_name("Who uses Go?") and not asks_for_name("Who is affected by the new policy?")  # may be a group
     q = "Who won the 2026 football world cup?"
@@ -491,3 +492,19 @@ def test_a_why_question_whose_act_is_nowhere_in_scope_is_missing_it():
     ev = gather_evidence("Why do microservices make it easier for separate teams to ship?", ["Teams ship services alone."], 0.6,
                          lambda tokens: {"microservic", "team", "ship", "easier"})
     assert ev.missing_names == ()
+
+
+def test_a_sentence_that_says_again_what_the_answer_says_is_left_out(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("v0", "Stardew Valley was released on 26 February 2016 for Windows PC. Linux and macOS compatibility followed in a free "
+                "update on 29 July 2016.", "Versions", "v.md", "History", 1.0, dense_score=0.6),
+        Passage("v1", "Stardew Valley 1.0 was released on 26 February 2016. Stardew Valley 1.04 was released on 1 March 2016.",
+                "Versions", "v.md", "1.0", 0.9, dense_score=0.6),
+    ]
+    question = "When was Stardew Valley released?"
+    answer = engine.answer(question, question, passages)
+    assert answer.text.startswith("Stardew Valley was released on 26 February 2016 for Windows PC [1].")
+    assert "1.0 was released" not in answer.text and len(answer.citations) == 1  # the same release, said again
+    engine.redundancy = 1.0
+    assert "1.0 was released on 26 February 2016 [2]" in engine.answer(question, question, passages).text

@@ -93,3 +93,13 @@ def test_an_answer_of_one_void_word_is_unsupported_even_when_the_passage_holds_i
     assert verifier.check("- Nothing [1]").check.status == "unsupported"
     assert verifier.check("None.").check.status == "unsupported"
     assert verifier.check("- The Bogeyman grew out of bogeys [1]").check.status == "supported"
+
+
+def test_a_sentence_that_only_restates_the_question_is_unsupported(fake_embedder):
+    passage = Passage("g", "In Python, top level functions are exported by default. In Gleam functions are private by default "
+                      "and need the pub keyword to be public.", "Gleam for Python users", "g.txt", "Functions", 1.0)
+    verifier = Verifier([passage], fake_embedder, question="Are Gleam functions public by default like in Python?")
+    assert verifier.check("Yes, Gleam functions are public by default like in Python [1].").check.status == "unsupported"
+    assert verifier.check("No, Gleam functions are private by default [1].").check.status == "supported"  # "private" is new
+    choice = Verifier([passage], fake_embedder, question="Are Gleam functions private or public by default?")
+    assert choice.check("Gleam functions are private by default [1].").check.status == "supported"  # the answer to a choice

@@ -9,8 +9,10 @@ the passage does not contain. A sentence is
 - ``supported`` when a passage it cites reaches ``threshold`` (citations that do not are dropped),
 - ``recited`` when only an uncited passage does (that passage's number replaces the model's),
 - ``note`` when it says the passages do not cover something (kept, uncited, not counted),
-- ``unsupported`` otherwise — and always for an answer of one void word ("- Nothing", "None."):
-  it is removed from the answer, and recorded.
+- ``unsupported`` otherwise — and always for an answer of one void word ("- Nothing", "None.")
+  or one that only restates the question ("Yes, Gleam functions are public by default", every
+  word the question's: a yes or no the words cannot check): it is removed from the answer, and
+  recorded.
 
 Lists: a bullet line (``- item [n]``, ``* …``, ``1. …``) is a sentence of its own, checked like
 any other (a one-word item needs only one content word); its marker is kept apart
@@ -41,6 +43,8 @@ _BULLET = re.compile(r"^\s*(?:[-*•–]|\d{1,2}[.)])\s+")
 _EMPHASIS = re.compile(r"\*\*|__|`")
 _LEADING_MARKERS = re.compile(r"^((?:\s*\[\d{1,3}\])+)[.,;:]?\s*")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_YES_NO = re.compile(r"^\W*(?:yes|no)\b[\s,.;:!-]*", re.I)
+_CHOICE = re.compile(r"\bor\b", re.I)  # "Is Go or Rust faster?": the answer's words are all the question's
 _VOID = re.compile(r"^\W*(?:nothing|none|no|nope|n/?a|unknown|nobody|no one|not (?:mentioned|specified|stated|given|known))\W*$", re.I)
 _NOTE = re.compile(
     r"\b(passages?|articles?|sources?|context|texts?|information)\b.{0,80}?"
@@ -133,6 +137,8 @@ class Verifier:
         self.threshold = threshold
         self.min_tokens = min_tokens
         self.question_tokens = set(tokenize(question)) if question else set()
+        self.question_numbers = numbers_in(question)
+        self.choice = bool(_CHOICE.search(question))
         self._prepared = False
 
     def _prepare(self) -> None:
@@ -177,6 +183,18 @@ class Verifier:
             out.append((score, sents[best]))
         return out
 
+    def echoes(self, body: str) -> bool:
+        """Does the sentence only restate the question — every content word and number its own,
+        a "yes" or "no" aside? Such a sentence states nothing the passages could back: a small
+        model says "Yes, Gleam functions are public by default" of a passage saying they are
+        private, and every word of it is in that passage. A lead-in ("... are:") and the answer
+        to a choice ("Go or Rust?") are not echoes."""
+        if not self.question_tokens or self.choice or body.endswith(":"):
+            return False
+        claim = _YES_NO.sub("", body)
+        tokens = set(self.tokenize(claim))
+        return bool(tokens) and tokens <= self.question_tokens and not (numbers_in(claim) - self.question_numbers)
+
     def check(self, sentence: str) -> Verified:
         """Verify one generated sentence (with the model's ``[n]`` markers)."""
         valid = range(1, len(self.passages) + 1)
@@ -187,6 +205,8 @@ class Verifier:
         if is_note(body):
             return Verified(SentenceCheck(body, "note", cited), body, (), bullet=bullet)
         if _VOID.match(body):  # "- Nothing", "None.": says nothing, however often the passage says "nothing"
+            return Verified(SentenceCheck(body, "unsupported", cited, None, 0.0), body, (), bullet=bullet)
+        if self.echoes(body):  # "Yes, Gleam functions are public by default": the question, not an answer to it
             return Verified(SentenceCheck(body, "unsupported", cited, None, 0.0), body, (), bullet=bullet)
         scores = self.support(body, min_tokens=1 if bullet else None)
         good = [n for n in cited if scores[n - 1][0] >= self.threshold]
