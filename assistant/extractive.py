@@ -325,6 +325,8 @@ class ExtractiveEngine:
                 about = [(t, p) for t, p in items if holds_names(question, f"{p.title}\n{p.section}\n{p.text}")]  # "... use Go ...?": items on Go
                 items = about if len(about) >= 2 else items
         if not items:
+            # "It is ideal for real-time apps" opening another passage: its "it" is that passage's subject, not the answer's
+            candidates = [c for c in candidates if not PRONOUN_START.match(c.text) or any(c.passage == x.passage for x in chosen)]
             chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen,
                                       redundant=self._repeats(candidates))

@@ -508,3 +508,16 @@ def test_a_sentence_that_says_again_what_the_answer_says_is_left_out(real_embedd
     assert "1.0 was released" not in answer.text and len(answer.citations) == 1  # the same release, said again
     engine.redundancy = 1.0
     assert "1.0 was released on 26 February 2016 [2]" in engine.answer(question, question, passages).text
+
+
+def test_a_sentence_whose_pronoun_points_into_another_passage_is_left_out(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("p", "Elixir Phoenix holds its place in real time spaces. Live dashboards and chat first apps favor Phoenix for its "
+                "support for WebSockets with channels.", "Trends", "a.md", "Phoenix", 1.0, dense_score=0.6),
+        Passage("n", "It is ideal for real-time apps like chat apps and live dashboards.", "Frameworks", "b.md",
+                "Node.js › What's it good for?", 0.9, dense_score=0.6),
+    ]
+    question = "Why do Elixir Phoenix users like it for real time apps?"
+    text = engine.answer(question, question, passages).text
+    assert "WebSockets with channels" in text and "It is ideal" not in text  # that "it" is Node.js
