@@ -101,10 +101,11 @@ class ExtractiveEngine:
         self.max_chars = max_chars
         self.novelty_weight = 0.15
         self.question_penalty = 0.3
-        self.list_ratio = 0.8
+        self.list_ratio = 0.7  # a list item scores at least this share of the best sentence
         self.phrase_bonus = 0.3  # the sentence holds the question's number phrase ("day 2", "step 5")
         self.new_passage_penalty = 0.05  # a sentence from a passage not cited yet must score this much more
-        self.max_items = 8
+        self.max_items = 12  # "What are all ...?" asks for the whole list (8 items, ratio 0.8, 1.6x: one list item in ten fewer)
+        self.list_chars = 2.4  # a list's length budget, in multiples of ``max_chars``
         self.redundancy = 0.7  # a further sentence this close (cosine) to one already chosen adds nothing
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
@@ -312,7 +313,7 @@ class ExtractiveEngine:
         if run:  # the article numbers the items asked for ("What are the four steps ...?")
             chosen, items = [], [(i.line if not i.line[:1].isdigit() else i.text, i.passage) for i in run]
         if not items and is_list:
-            spread = select_sentences(candidates, qtokens, self.max_items, int(self.max_chars * 1.6), ratio=self.list_ratio,
+            spread = select_sentences(candidates, qtokens, self.max_items, int(self.max_chars * self.list_chars), ratio=self.list_ratio,
                                       new_passage_penalty=-0.05, chosen=chosen)
             if len({c.passage for c in spread}) >= 2:
                 chosen = []
