@@ -13,9 +13,11 @@
    transcript's next turns, into the next chunk if need be); a how-to question brings the steps
    its passage lists; on a Q&A page the section asking the question opens the answer.
 4. **More of the same**: further sentences close in score to the first that add question words
-   or new content, within a length budget; for a list question (``shapes.classify``) one item
-   from each passage that answers, as a bulleted list ("Which companies ...?": the items that
-   name someone or something, when two do). Each sentence or item carries ``[n]``.
+   or new content, within a length budget — not one that says again what a chosen sentence says
+   (cosine ≥ 0.7), nor one that opens with a pronoun in a passage the answer does not cite yet;
+   for a list question (``shapes.classify``) up to 12 items from the passages that answer, as a
+   bulleted list ("Which companies ...?": the items that name someone or something, when two do;
+   "... use Go ...?": the items from passages about Go). Each sentence or item carries ``[n]``.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class ExtractiveEngine:
         self.list_ratio = 0.7  # a list item scores at least this share of the best sentence
         self.phrase_bonus = 0.3  # the sentence holds the question's number phrase ("day 2", "step 5")
         self.new_passage_penalty = 0.05  # a sentence from a passage not cited yet must score this much more
-        self.max_items = 12  # "What are all ...?" asks for the whole list (8 items, ratio 0.8, 1.6x: one list item in ten fewer)
+        self.max_items = 12  # "What are all ...?" asks for the whole list (8 items at ratio 0.8 in 1.6x left lists short)
         self.list_chars = 2.4  # a list's length budget, in multiples of ``max_chars``
         self.redundancy = 0.7  # a further sentence this close (cosine) to one already chosen adds nothing
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before

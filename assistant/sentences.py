@@ -62,7 +62,8 @@ def select_sentences(
     redundant: Callable[[Candidate, Sequence[Candidate]], bool] | None = None,
 ) -> list[Candidate]:
     """Greedy choice: the best sentence (or ``chosen``), then others close to it in score that
-    add question words. Pure."""
+    add question words; none that ``redundant(c, picked)`` says repeats what is picked. Pure
+    (``redundant`` aside)."""
     if not candidates:
         return list(chosen)
     ranked = sorted(candidates, key=lambda c: -c.score)
