@@ -521,3 +521,14 @@ def test_a_sentence_whose_pronoun_points_into_another_passage_is_left_out(real_e
     question = "Why do Elixir Phoenix users like it for real time apps?"
     text = engine.answer(question, question, passages).text
     assert "WebSockets with channels" in text and "It is ideal" not in text  # that "it" is Node.js
+
+
+def test_a_list_question_gets_the_whole_list_beyond_eight_items(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    names = ["Gin", "Fiber", "Echo", "Chi", "Beego", "Revel", "Buffalo", "Iris", "Martini", "Gorilla"]
+    passages = [Passage(f"c{i}", " ".join(f"{n} is a Go web framework that teams use for fast HTTP routing." for n in names[i:i + 4]),
+                        "Go frameworks", "go.md", f"Part {i}", 1.0 - i / 100, dense_score=0.6) for i in range(0, 10, 4)]
+    question = "Which Go web frameworks do teams use?"
+    bullets = [line for line in engine.answer(question, question, passages).text.splitlines() if line.startswith("- ")]
+    assert len(bullets) == 10 and all(b.rstrip(".").endswith("]") for b in bullets)
+    assert {n for n in names if any(f" {n} is" in b for b in bullets)} == set(names)
