@@ -14,11 +14,12 @@ How an answer is made:
    (``verify.Verifier``) before it is shown: unsupported sentences are removed, citations are
    checked and renumbered ``[1]..[m]`` in order of first use, so ``[n]`` is ``citations[n-1]``.
 4. Coverage: the sentences the extractive engine chose for the question (the passage sentences
-   most likely to hold the answer) must be covered by the answer — at least half of each one's
-   content words appear in it. When the model answered around one (a neighbouring point of the
-   same passages), it is added verbatim with its citation (status ``quoted``) if it is relevant
-   to the question by itself (cosine ≥ 0.3), so a generated answer holds the extractive one's
-   evidence, and an article's stray instruction-like sentence is never quoted.
+   most likely to hold the answer) must be covered by the answer — at least three quarters of
+   each one's content words appear in it (half let a paraphrase that kept the date but lost the
+   "free update" stand in for the sentence). When the model answered around one (a neighbouring
+   point of the same passages), it is added verbatim with its citation (status ``quoted``) if it
+   is relevant to the question by itself (cosine ≥ 0.3), so a generated answer holds the
+   extractive one's evidence, and an article's stray instruction-like sentence is never quoted.
 5. Refusals: the evidence gate's (the extractive engine's); and when the model says the passages
    do not contain the answer (``NOT IN THE ARTICLES``, or only "the passages do not say …"
    notes), a refusal (reason ``not_in_passages``) that lists the passages it read as
@@ -385,7 +386,7 @@ class _State:
         return tuple(out)
 
 
-def covers(answer: str, sentence: str, share: float = 0.5) -> bool:
+def covers(answer: str, sentence: str, share: float = 0.75) -> bool:
     """Whether ``answer`` holds at least ``share`` of ``sentence``'s content words (stemmed). Pure."""
     words = set(tokenize_query(sentence))
     if not words:
