@@ -172,8 +172,10 @@ def _asked_kind(question: str) -> str:
     return _bare(match.group(1).split()[-1]).lower() if match else ""
 
 
+@lru_cache(maxsize=4096)
 def focus_terms(question: str) -> tuple[Term, ...]:
-    """The question's content words with their weights, names and number phrases. Pure."""
+    """The question's content words with their weights, names and number phrases. Pure (and
+    remembered: one answer asks for the same question's terms many times, once per list item)."""
     out: dict[str, Term] = {}
     previous = ""
     words = [w for w in _WORD.findall(question) if w[0].isalpha()]
