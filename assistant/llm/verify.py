@@ -204,9 +204,9 @@ class Verifier:
         body = re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s{2,}", " ", body))
         if is_note(body):
             return Verified(SentenceCheck(body, "note", cited), body, (), bullet=bullet)
-        if _VOID.match(body):  # "- Nothing", "None.": says nothing, however often the passage says "nothing"
-            return Verified(SentenceCheck(body, "unsupported", cited, None, 0.0), body, (), bullet=bullet)
-        if self.echoes(body):  # "Yes, Gleam functions are public by default": the question, not an answer to it
+        # says nothing, however often the passage holds its words: "- Nothing", "None."; or only the
+        # question back ("Yes, Gleam functions are public by default")
+        if _VOID.match(body) or self.echoes(body):
             return Verified(SentenceCheck(body, "unsupported", cited, None, 0.0), body, (), bullet=bullet)
         scores = self.support(body, min_tokens=1 if bullet else None)
         good = [n for n in cited if scores[n - 1][0] >= self.threshold]
