@@ -1,9 +1,10 @@
 """Fit the refusal gate (assistant/evidence.py) by cross-validation on two question sets.
 
-    .venv/bin/python -m benchmarks.refusal_cv [--data /tmp/lead-data] [--folds 5]
+    .venv/bin/python -m benchmarks.refusal_cv [--data /tmp/lead-data] [--folds 5] [--pos-cost 3] [--own]
 
 Collects the gate's features for every question of the dev set (sample articles, whole
-collection) and of the STICI train split (each question limited to its document), then fits a
+collection), of the STICI train split (each question limited to its document) and, with
+``--own``, of our own questions on the documents that split leaves out, then fits a
 logistic regression (L2, plain gradient descent) in k folds stratified by set and label, and
 prints the held-out-fold refusals and false refusals per set, and the weights fitted on all
 questions (the ones to ship as ``GateWeights`` defaults). Not part of the product.
@@ -34,7 +35,7 @@ def _features(assistant, question: str, query: str, sources):
     return ev.vector(), ev, bool(unanswered_ask(question, composed.text if composed else "", query))
 
 
-def collect(data: str):
+def collect(data: str, own: bool = False):
     from pathlib import Path
 
     dev, stici = _assistants(Path(data), "extractive")
@@ -48,6 +49,13 @@ def collect(data: str):
     for item in items:
         x, ev, rule = _features(stici, item.question, item.question, [item.document])
         rows.append(("stici", item.answerable, x, item.question, ev, rule))
+    if own:  # our questions on the documents the train split leaves out (benchmarks/data/own)
+        from benchmarks.answer_lab import OWN
+
+        _, items = load_qa(OWN)
+        for item in items:
+            x, ev, rule = _features(stici, item.question, item.question, [item.document])
+            rows.append(("own", item.answerable, x, item.question, ev, rule))
     return rows
 
 
@@ -74,9 +82,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--show", action="store_true")
+    ap.add_argument("--own", action="store_true", help="fit on our own question set too (benchmarks/data/own)")
     ap.add_argument("--pos-cost", type=float, default=1.0, help="cost of a false refusal relative to a missed refusal")
     args = ap.parse_args()
-    rows = collect(args.data)
+    rows = collect(args.data, args.own)
     X = np.array([r[2] for r in rows], dtype=float)
     y = np.array([1.0 if r[1] else 0.0 for r in rows])
     if args.show:
@@ -100,7 +109,7 @@ def main() -> None:
         train = (fold != f) & ~named
         w = fit(X[train], y[train], l2=args.l2, pos_cost=args.pos_cost)
         held[fold == f] = predict(w, X[fold == f]) & ~named[fold == f]
-    for name in ("dev", "stici"):
+    for name in sorted({r[0] for r in rows}):
         m = np.array([r[0] == name for r in rows])
         neg, pos = m & (y == 0), m & (y == 1)
         answered = held & ~ruled  # end to end: the held-out gate, then the rules
