@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CITATION", "cited_numbers", "drop_invalid_citations", "attach_citation"]
+__all__ = ["CITATION", "cited_numbers", "drop_invalid_citations", "attach_citation", "in_prose"]
 
 CITATION = re.compile(r"\[(\d{1,3})\]")
 
@@ -25,6 +25,12 @@ def drop_invalid_citations(text: str, valid: range | set[int]) -> str:
         return match.group(0) if int(match.group(2)) in valid else ""
 
     return re.sub(r"(\s?)\[(\d{1,3})\]", repl, text)
+
+
+def in_prose(part: str) -> str:
+    """A list line set in prose, its marker attached, ends with a period: "... live dashboards
+    [1]." (it would run into the next sentence). Pure."""
+    return part if re.search(r"[.!?:;…][\"'”’)]*(?:\s\[\d+\])?[.!?:;…]?$", part) else f"{part}."
 
 
 def attach_citation(sentence: str, n: int) -> str:

@@ -99,14 +99,34 @@ def merge_singletons(groups: Sequence[Group], generic: set[str], titles: set[str
         if len(g.sources) != 1:
             out.append(g)
             continue
+        g = Group(_distinct(g.members))
         key = (g.sources[0], label(g, generic, titles))
         if key in at:
-            merged = out[at[key]].members + g.members
+            merged = out[at[key]].members + tuple(m for m in g.members if not _overlaps(m, out[at[key]].members))
             out[at[key]] = Group(tuple(sorted(merged, key=lambda m: -m.relevance)))
         else:
             at[key] = len(out)
             out.append(g)
     return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _distinct(members: Sequence[Evidence]) -> tuple[Evidence, ...]:
+    """``members`` without those that say again a sentence an earlier one says. Pure."""
+    kept: list[Evidence] = []
+    for m in members:
+        if not _overlaps(m, kept):
+            kept.append(m)
+    return tuple(kept)
+
+
+def _overlaps(m: Evidence, members: Sequence[Evidence]) -> bool:
+    """Does ``m`` say a sentence again that one of ``members`` says? A sentence that opens with a
+    pronoun is read with the one before it, so two neighbours can share a sentence. Pure."""
+    said = {x.strip() for other in members if other.source == m.source for x in _SENTENCE_END.split(other.text)}
+    return any(x.strip() in said for x in _SENTENCE_END.split(m.text) if len(x.strip()) >= 20)
 
 
 _NUMBERING = re.compile(r"^\s*(?:\d+[.)]|[IVX]+\.)\s*")

@@ -86,6 +86,7 @@ _COLLECTION = [
     re.compile(rf"\b(?:the|these|all|both|several|many|most|other|different)\s+(?:of the\s+)?{_DOCS}\b", _FLAGS),
     re.compile(rf"\b(?:which|what|how many)\s+{_DOCS}\b", _FLAGS),
     re.compile(rf"\b(?:across|in all|throughout)\s+(?:the\s+)?{_DOCS}\b", _FLAGS),
+    re.compile(r"\b(?:the|this|our|my)\s+(?:whole\s+|entire\s+)?(?:collection|corpus)\b(?!\s+of\b)", _FLAGS),  # "What does the collection say ...?"
     re.compile(r"\bmost\s+(?:often|frequently|commonly|common|popular|mentioned|cited|recommended|discussed|named)\b", _FLAGS),
     re.compile(r"\b(?:trends?|trending)\b", _FLAGS),
     re.compile(r"\b(?:do|does)\s+(?:they|everyone|the \w+s)\s+(?:agree|disagree)\b", _FLAGS),

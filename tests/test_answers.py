@@ -207,6 +207,14 @@ def test_attach_citation_goes_before_end_punctuation():
     assert attach_citation("He said “go.”", 3) == "He said “go [3].”"
 
 
+def test_a_list_line_set_in_prose_ends_as_a_sentence():
+    from assistant.citations import in_prose
+
+    assert in_prose("A list item [1]") == "A list item [1]."
+    assert in_prose("Go is fast [2].") == "Go is fast [2]." and in_prose("He said “go [3].”") == "He said “go [3].”"
+    assert in_prose("The requirements were: [1]") == "The requirements were: [1]"  # a lead-in keeps its colon
+
+
 def test_drop_invalid_citations_removes_out_of_range_numbers():
     assert drop_invalid_citations("A [1]. B [7]. C [2].", range(1, 3)) == "A [1]. B. C [2]."
     assert cited_numbers("x [2] y [1] z [2]") == [2, 1]
@@ -272,6 +280,17 @@ def test_number_phrase_prefers_its_own_day_over_a_neighbouring_one(real_embedder
     ]
     answer = engine.answer("What happens on day 2?", "What happens on day 2?", passages)
     assert answer.text.startswith("After a few miles of winding tunnel")
+
+
+def test_a_list_line_in_prose_ends_with_a_period_and_its_pronoun_gets_its_heading(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=2)
+    node = Passage("c0", "What's it good for?\n\n- It is ideal for real-time apps like chat apps and live dashboards\n"
+                   "- Node is great for handling high concurrency with a non-blocking architecture", "Best frameworks", "b.md",
+                   "Top frameworks › Node.js", 1.0, dense_score=0.6)
+    q = "Which framework suits a real-time chat app?"
+    answer = engine.answer(q, q, [node])
+    # "It" stood for the section's subject: the heading says which; the list line ends as a sentence
+    assert answer.text.startswith("Node.js: It is ideal for real-time apps like chat apps and live dashboards [1]. ")
 
 
 def test_quantity_questions_and_numbers_stated():

@@ -140,6 +140,15 @@ def test_points_one_article_makes_under_one_heading_become_one_point_in_place():
     assert [[m.text for m in g.members] for g in merged] == [["shared a", "shared b"], ["discord", "safety"], ["edge"]]
 
 
+def test_a_point_does_not_say_a_sentence_twice():
+    # a sentence that opens with a pronoun is read with the one before it, so neighbours overlap
+    shared = "It still has ground to cover before it is mainstream."
+    ev = [_ev(f"Deno is new. {shared}", "a", [1, 0], 0.9), _ev(f"{shared} It is not a Node replacement yet.", "a", [1, 0], 0.8),
+          _ev("Deno has safe defaults and typing.", "a", [1, 0], 0.7)]
+    merged = merge_singletons(rank(group(ev, 0.8)), set(), set())
+    assert [[m.text for m in g.members] for g in merged] == [[f"Deno is new. {shared}", "Deno has safe defaults and typing."]]
+
+
 def test_label_skips_generic_headings_and_titles():
     g = group([_ev("x", "a", [1, 0], 0.9, "Conclusion"), _ev("y", "b", [1, 0], 0.8, "3. Serverless Computing")], 0.5)[0]
     assert label(g, {"conclusion"}, set()) == "Serverless Computing"

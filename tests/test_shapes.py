@@ -103,6 +103,8 @@ def test_summaries_name_their_target(question, target):
         ("What factors should I weigh when choosing a school?", "factors"),
         ("What are the pros and cons of electric cars?", "pros"),
         ("What is the consensus on fasting across the sources?", ""),
+        ("What does the collection say about serverless?", ""),
+        ("What does the whole corpus say about Rust?", ""),
     ],
 )
 def test_questions_about_the_whole_collection(question, entity):
@@ -113,6 +115,11 @@ def test_a_question_about_this_article_is_not_collection_wide():
     assert classify("What are the key topics of this article?").name == "summary"  # of the one it is limited to
     assert classify("What is this article about?").name == "summary"
     assert classify("What does this article say about tides?").name == "factoid"
+
+
+def test_a_collection_of_things_is_not_the_collection_of_articles():
+    assert classify("What does the collection of Go libraries include?").name != "collection"
+    assert classify("What is a collection in Chroma?").name == "factoid"
 
 
 def test_every_result_is_a_known_shape_and_the_classifier_is_pure():

@@ -36,7 +36,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from assistant.citations import CITATION, attach_citation
+from assistant.citations import CITATION, attach_citation, in_prose
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import ExtractiveEngine
 from assistant.evidence import number_phrases
@@ -374,7 +374,8 @@ class _State:
         if text not in self.quotes.setdefault(n, []):
             self.quotes[n].append(text)
         self.checks.append(SentenceCheck(text, "quoted", (n,), n, 1.0))
-        yield from self._emit(attach_citation(text, m), bullet=bullet)
+        marked = attach_citation(text, m)
+        yield from self._emit(marked if bullet else in_prose(marked), bullet=bullet)
 
     def citations(self) -> tuple[Citation, ...]:
         out = []
