@@ -11,7 +11,9 @@
    items it introduces, as a list; a short sentence or one whose successor leans on it ("It ...",
    "This ...") brings the next sentence; a question line or a label brings what follows it (a
    transcript's next turns, into the next chunk if need be); a how-to question brings the steps
-   its passage lists; on a Q&A page the section asking the question opens the answer.
+   its passage lists; on a Q&A page the section asking the question opens the answer; for
+   "Which/Who ...?" (not a list) a lead that names nothing brings the next sentence when that one
+   names something and holds a question word ("Time-series databases ... IoT" / "InfluxDB ...").
 4. **More of the same**: further sentences close in score to the first that add question words
    or new content, within a length budget — not one that says again what a chosen sentence says
    (cosine ≥ 0.7), nor one that opens with a pronoun in a passage the answer does not cite yet;
@@ -120,6 +122,7 @@ class ExtractiveEngine:
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self.named_items = True
+        self.names_after = True  # "Which ...?": the next sentence names what a lead that names nothing does not
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
 
@@ -308,7 +311,10 @@ class ExtractiveEngine:
         if lead is not None:
             items = items_after(top[lead.passage], lead, self.following, self.max_items)
         introduces = introduces_answer(best, top[best.passage].text, qtokens)
-        if not items and after is not None and (introduces or len(best.text) < 80 or CONTINUES.match(after.text)):
+        # "Which database ...?": "Time-series databases have grown ... IoT" names none, "InfluxDB, TimescaleDB ..." after it does
+        names_after = self.names_after and after is not None and bool(_WHICH.match(question)) and classify(question).name != "list" \
+            and not names_new(best.text, question) and names_new(after.text, question) and bool(qtokens & set(tokenize_query(after.text)))
+        if not items and after is not None and (introduces or len(best.text) < 80 or CONTINUES.match(after.text) or names_after):
             chosen.append(after)
             if introduces:
                 chosen = chosen[1:] + more_after(top, chosen[-1], self.following)

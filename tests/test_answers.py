@@ -293,6 +293,21 @@ def test_a_list_line_in_prose_ends_with_a_period_and_its_pronoun_gets_its_headin
     assert answer.text.startswith("Node.js: It is ideal for real-time apps like chat apps and live dashboards [1]. ")
 
 
+def test_a_which_question_brings_the_next_sentence_when_it_names_what_the_lead_does_not(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=2)
+    db = _passage(0, "Time-series databases have grown in importance with the proliferation of IoT and monitoring applications. "
+                     "InfluxDB, TimescaleDB, and cloud-native time-series services handle the high write volumes and specialized query "
+                     "patterns that characterize time-series data.\n\nGraph databases continue to grow for applications involving "
+                     "complex relationships, including social networks, recommendation engines, and fraud detection. Neo4j and Amazon "
+                     "Neptune enable efficient querying of highly connected data that would be cumbersome in traditional relational "
+                     "databases.", 0.6)
+    q = "Which database should I use for IoT data?"
+    second = lambda answer: answer.text.split(" [1]. ")[1]  # noqa: E731
+    assert second(engine.answer(q, q, [db])).startswith("InfluxDB, TimescaleDB")
+    engine.names_after = False  # without the rule the graph databases, closer in score, come second
+    assert second(engine.answer(q, q, [db])).startswith("Neo4j")
+
+
 def test_quantity_questions_and_numbers_stated():
     assert asks_for_number("How many parameters does the model have?") and asks_for_number("How much health do they have?")
     assert asks_for_number("What caliber is the bullet?")
