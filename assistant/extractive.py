@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import replace
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -47,10 +46,12 @@ from assistant.sentences import (
     defined_term,
     defines,
     is_label,
+    orphan,
     phrase_match,
     same_sentence,
     select_sentences,
     span_of,
+    under_heading,
     version_match,
     versions_in,
     with_section,
@@ -72,13 +73,6 @@ _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s
 _HOW_TO = re.compile(r"^\W*(?:how\s+(?:do|can|could|should|would|does|must)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-
-
-def _named(part: str, passage: Passage) -> str:
-    """``part`` after its section's own heading, when that names what its pronoun stands for
-    ("Node.js: It is ideal for real-time apps [1]."). Pure."""
-    leaf = passage.section.split(SUBSECTION)[-1].strip()
-    return part if not leaf or asks(leaf) else with_section(part, replace(passage, section=leaf))
 
 
 class ExtractiveEngine:
@@ -376,12 +370,6 @@ class ExtractiveEngine:
                 out.append(c)
         return out
 
-    @staticmethod
-    def _orphan(c: Candidate, chosen: Sequence[Candidate]) -> bool:
-        """A sentence that opens with a pronoun whose sentence before is not in the answer: a
-        list line ("- It is ideal for real-time apps" under "Node.js") or a chunk's first."""
-        return bool(PRONOUN_START.match(c.text)) and not any(x.passage == c.passage and x.position == c.position - 1 for x in chosen)
-
     def _render(self, question: str, top: list[Passage], chosen: list[Candidate], items: list[tuple[str, Passage]], passages: Sequence[Passage]) -> Answer:
         cited: dict[str, Passage] = {}  # chunk id -> passage, in order of first citation
         for p in [top[c.passage] for c in chosen] + [p for _, p in items]:
@@ -399,7 +387,7 @@ class ExtractiveEngine:
                 runs.append([c])
         parts = [in_prose(attach_citation(" ".join(ARTICLE_MARKER.sub("", c.text) for c in run), number[top[run[0].passage].chunk_id]))
                  for run in runs]
-        parts = [_named(part, top[run[0].passage]) if self._orphan(run[0], chosen) else part for part, run in zip(parts, runs)]
+        parts = [under_heading(part, top[run[0].passage]) if orphan(run[0], chosen) else part for part, run in zip(parts, runs)]
         text = " ".join(parts)
         if items:
             bullets = "\n".join(f"- {attach_citation(ARTICLE_MARKER.sub('', t), number[p.chunk_id])}" for t, p in items)

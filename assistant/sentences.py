@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.models import Passage
+from corpus.chunking import SUBSECTION
 from corpus.clean import shouts
 
 __all__ = ["ARTICLE_MARKER", "CONTINUES", "PRONOUN_START", "Candidate", "asks", "is_label", "labels", "lead_in_items",
            "defined_term", "defines", "overlaps", "phrase_match", "same_sentence", "select_sentences", "span_of", "version_match", "versions_in",
-           "with_section"]
+           "with_section", "under_heading", "orphan"]
 
 ARTICLE_MARKER = re.compile(r"\s?\[\s*\d{1,3}\s*\]")
 PRONOUN_START = re.compile(r"^(it|its|it’s|it's|they|their|them|this|these|that|those|both|such|he|she|his|her)\b", re.I)
@@ -201,6 +202,19 @@ def with_section(text: str, passage: Passage) -> str:
     if not section or section == passage.title or section.lower() in text.lower() or len(section.split()) > 6:
         return text
     return f"{_title_case(section) if shouts(section) else section}: {text}"
+
+
+def under_heading(part: str, passage: Passage) -> str:
+    """``part`` after its section's own heading, when that names what its pronoun stands for
+    ("Node.js: It is ideal for real-time apps [1]."); not after a heading that asks. Pure."""
+    leaf = passage.section.split(SUBSECTION)[-1].strip()
+    return part if not leaf or asks(leaf) else with_section(part, replace(passage, section=leaf))
+
+
+def orphan(c: Candidate, chosen: Sequence[Candidate]) -> bool:
+    """A sentence that opens with a pronoun whose sentence before is not among ``chosen``: a
+    list line ("- It is ideal for real-time apps" under "Node.js") or a chunk's first. Pure."""
+    return bool(PRONOUN_START.match(c.text)) and not any(x.passage == c.passage and x.position == c.position - 1 for x in chosen)
 
 
 _SMALL = frozenset("a an and as at by for in of on or the to with".split())
