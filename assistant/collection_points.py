@@ -10,7 +10,7 @@ import re
 
 import numpy as np
 
-from assistant.citations import attach_citation
+from assistant.citations import attach_citation, in_prose
 from assistant.collection_names import named_in
 from assistant.collection_reader import Catalog, CollectionParams, KnowledgeReader, finish, refuse
 from assistant.collection_text import MARKER, dedupe, focus, mention_pattern, news, sentences
@@ -129,7 +129,7 @@ def points(reader: KnowledgeReader, params: CollectionParams, question: str, sha
         if len(g.sources) == 1:  # one article's point: its sentences (merged by merge_singletons)
             firsts = list(g.members)
         said = " ".join(
-            attach_citation(MARKER.sub("", m.text), citer.cite(m.chunk_id, m.source, m.title, m.section, m.text, m.relevance))
+            in_prose(attach_citation(MARKER.sub("", m.text), citer.cite(m.chunk_id, m.source, m.title, m.section, m.text, m.relevance)))
             for m in firsts[: params.quotes_per_point]
         )
         name = label(g, cat.generic, titles)
