@@ -48,6 +48,13 @@ _ASKS_NUMBER = re.compile(
     r"|\bwhat\s+(?:caliber|calibre|percentage|proportion)\b",
     re.I,
 )
+# "How much did the trip cost?", "What is the price of ...?": the answer is an amount of money
+_ASKS_PRICE = re.compile(
+    r"\bhow\s+much\b[^?]*\b(?:cost|costs|costed|charge|charges|charged|pay|pays|paid|spend|spends|spent)\b"
+    r"|\bwhat\s+(?:is|was|were|are|'s|’s)?\s*the\s+(?:price|cost|fee|fare)s?\s+(?:of|for)\b|\bhow\s+(?:expensive|pricey|cheap)\b",
+    re.I,
+)
+_PRICE = re.compile(r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|usd|eur|gbp|cents?|bucks|yen|francs?)\b|\bfree\b|\bno\s+charge\b", re.I)
 _NUMBER = re.compile(
     r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"hundreds?|thousands?|millions?|billions?|dozens?|half|twice|double|triple|once)\b",
@@ -225,7 +232,7 @@ def gather_evidence(
     in_passages = set(tokenize_query(joined))
     low = joined.lower()
     # numbers are looked up as phrases ("day 2") in the passages: the index drops 1-digit tokens
-    in_passages |= {t.token for t in terms if t.phrase and re.search(rf"\b{re.escape(t.phrase.lower())}\b", low)}
+    in_passages |= {t.token for t in terms if t.phrase and re.search(rf"\b{_spelled(t.phrase.lower())}\b", low)}
     in_scope = present([t.token for t in terms if not t.phrase]) | in_passages
     missing = [t.phrase or t.word for t in terms if (t.name or t.rare or t.kind or t.act) and t.token not in in_scope]
     total = sum(t.weight for t in terms)
@@ -240,6 +247,16 @@ def gather_evidence(
         max((t.weight for t in terms if t.token not in in_passages), default=0.0),
         _coverage(terms, answer_text) if answer_text is not None else 1.0,
     )
+
+
+_WORDS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+
+
+def _spelled(phrase: str) -> str:
+    """A pattern for a number phrase; a bare number up to twenty matches its word too ("2" finds
+    "the two main components"). Pure."""
+    escaped = re.escape(phrase)
+    return f"(?:{escaped}|{_WORDS[int(phrase)]})" if phrase.isdigit() and int(phrase) <= 20 else escaped
 
 
 def _coverage(terms: Sequence[Term], text: str) -> float:
@@ -321,13 +338,44 @@ def states_date(text: str) -> bool:
     return bool(_DATE.search(_CITE.sub("", text)))
 
 
+PREDICATE_WEIGHT = 0.2  # a question word this specific is a predicate ("voices" 0.5, "hit" 0.21; not "play" 0.13); 0: no check
+
+
+def _predicates(question: str) -> frozenset[str]:
+    """The question's own content words that are not names: what the asked-for value must be
+    said with ("voices" of "Who voices the Emperor?", "hit", "points" of "How many hit points
+    ..."). Pure."""
+    return frozenset(t.token for t in focus_terms(question) if not t.name and not t.phrase and t.weight >= PREDICATE_WEIGHT)
+
+
+def _with_predicate(question: str, answer: str, test: Callable[[str], bool]) -> bool:
+    """Does a sentence of ``answer`` pass ``test`` and hold, or follow one that holds, one of the
+    question's predicate words ("Many improvements for multiplayer ..." / "You can now have up to
+    8 players on PC")? Any sentence passes when the question has none. Pure."""
+    preds = _predicates(question) if PREDICATE_WEIGHT > 0 else frozenset()
+    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", answer)) if x.strip()]
+    return any(test(x) and (not preds or preds & set(tokenize_query(" ".join(sentences[max(0, i - 1): i + 1]))))
+               for i, x in enumerate(sentences))
+
+
 def unanswered_ask(question: str, answer: str, context: str = "") -> str:
-    """"no_number" for a quantity question whose ``answer`` states no number, "no_name" for a
-    question for a name whose ``answer`` names no one new (``context``: the turn before, for a
-    follow-up), "no_date" for a question for a date or year whose answer states none, else "". The rules applied after the gate; nothing in them is fitted. Pure."""
-    if asks_for_number(question) and not states_number(answer):
+    """What the ``answer`` leaves unsaid of what the question asks for, or "":
+
+    - "no_number": a quantity question, and no number said with a predicate word of the question
+      ("How many hit points ...?": a number in a sentence with "hit" or "points", or after one);
+      a price question, and no amount of money ("two friends" is no price);
+    - "no_name": a question for a name, and no one new named with a predicate word ("Who voices
+      the Emperor?": a new name in a sentence with "voices"; ``context``: the turn before, for a
+      follow-up);
+    - "no_date": a question for a date or year, and none stated.
+
+    The rules apply after the gate; nothing in them is fitted. Pure."""
+    if asks_for_number(question) and not _with_predicate(question, answer, states_number):
         return "no_number"
-    if asks_for_name(question) and not names_new(answer, question, context):
+    if _ASKS_PRICE.search(question) and not _PRICE.search(_CITE.sub("", answer)):  # "How much did the trip cost?": "two friends" is no price
+        return "no_number"
+    if asks_for_name(question) and not (names_new(answer, question, context)
+                                         and _with_predicate(question, answer, lambda x: names_new(x, question, context))):
         return "no_name"
     if asks_for_date(question) and not states_date(answer):
         return "no_date"

@@ -305,8 +305,10 @@ class ExtractiveEngine:
         if lead is not None:
             items = items_after(top[lead.passage], lead, self.following, self.max_items)
         introduces = introduces_answer(best, top[best.passage].text, qtokens)
+        shape = classify(question)
+        is_list = shape.name == "list"
         # "Which database ...?": "Time-series databases have grown ... IoT" names none, "InfluxDB, TimescaleDB ..." after it does
-        names_after = self.names_after and after is not None and bool(_WHICH.match(question)) and classify(question).name != "list" \
+        names_after = self.names_after and after is not None and bool(_WHICH.match(question)) and not is_list \
             and not names_new(best.text, question) and names_new(after.text, question) and bool(qtokens & set(tokenize_query(after.text)))
         if not items and after is not None and (introduces or len(best.text) < 80 or CONTINUES.match(after.text) or names_after):
             chosen.append(after)
@@ -317,8 +319,6 @@ class ExtractiveEngine:
         elif not items and after is None and asks(best.text):  # a question heading that ends its passage
             beyond = sentence_after(top, best)
             chosen = [beyond] if beyond is not None else chosen
-        shape = classify(question)
-        is_list = shape.name == "list"
         run = self._numbered(question, top, shape.entity) if is_list else None  # before any lead-in: the whole run
         if run:  # the article numbers the items asked for ("What are the four steps ...?")
             chosen, items = [], [(i.line if not i.line[:1].isdigit() else i.text, i.passage) for i in run]

@@ -35,7 +35,7 @@ def _features(assistant, question: str, query: str, sources):
     return ev.vector(), ev, bool(unanswered_ask(question, composed.text if composed else "", query))
 
 
-def collect(data: str, own: bool = False):
+def collect(data: str, own: bool = False, extra: tuple[str, ...] = ()):
     from pathlib import Path
 
     dev, stici = _assistants(Path(data), "extractive")
@@ -49,13 +49,13 @@ def collect(data: str, own: bool = False):
     for item in items:
         x, ev, rule = _features(stici, item.question, item.question, [item.document])
         rows.append(("stici", item.answerable, x, item.question, ev, rule))
-    if own:  # our questions on the documents the train split leaves out (benchmarks/data/own)
-        from benchmarks.answer_lab import OWN
+    from benchmarks.answer_lab import OWN
 
-        _, items = load_qa(OWN)
+    for folder in ((OWN,) if own else ()) + tuple(Path(e) for e in extra):  # more sets on the same twenty documents
+        _, items = load_qa(folder)
         for item in items:
             x, ev, rule = _features(stici, item.question, item.question, [item.document])
-            rows.append(("own", item.answerable, x, item.question, ev, rule))
+            rows.append((Path(folder).name, item.answerable, x, item.question, ev, rule))
     return rows
 
 
@@ -83,9 +83,10 @@ def main() -> None:
     ap.add_argument("--l2", type=float, default=0.01)
     ap.add_argument("--show", action="store_true")
     ap.add_argument("--own", action="store_true", help="fit on our own question set too (benchmarks/data/own)")
+    ap.add_argument("--extra", action="append", default=[], help="another QA folder on the STICI documents (benchmarks/data/fresh)")
     ap.add_argument("--pos-cost", type=float, default=1.0, help="cost of a false refusal relative to a missed refusal")
     args = ap.parse_args()
-    rows = collect(args.data, args.own)
+    rows = collect(args.data, args.own, tuple(args.extra))
     X = np.array([r[2] for r in rows], dtype=float)
     y = np.array([1.0 if r[1] else 0.0 for r in rows])
     if args.show:

@@ -308,6 +308,28 @@ def test_a_which_question_brings_the_next_sentence_when_it_names_what_the_lead_d
     assert second(engine.answer(q, q, [db])).startswith("Neo4j")
 
 
+def test_the_asked_for_value_must_be_said_with_what_the_question_asks_about():
+    from assistant.evidence import unanswered_ask
+
+    # a name, but not said with "voices": the page names characters, not the actor
+    assert unanswered_ask("Who voices the Emperor?", "The Emperor speaks with Orpheus and the Elder Brain [1].") == "no_name"
+    assert unanswered_ask("Who voices the Emperor?", "The Emperor is voiced by Dave Reynolds [1].") == ""
+    # a number, but of something else; the sentence before may hold the word ("multiplayer")
+    assert unanswered_ask("How many hit points does the Emperor have?", "It appears in Act 3 [1].") == "no_number"
+    assert unanswered_ask("how many people can play multiplayer together on PC?",
+                          "Many improvements for multiplayer stability [1]. You can now have up to 8 players on PC [1].") == ""
+    # a price question wants money, not any number
+    assert unanswered_ask("How much did the trip cost?", "I went with two of my best friends [1].") == "no_number"
+    assert unanswered_ask("How much did the trip cost?", "It cost €2,400 each [1].") == ""
+    assert unanswered_ask("How much does latency matter?", "A lot [1].") == ""
+
+
+def test_a_bare_number_in_the_question_finds_its_word_in_the_passages():
+    found = gather_evidence("What are the 2 main parts of llmware?", ["llmware has two main components: a RAG pipeline and models."],
+                            0.5, lambda tokens: set(tokens))
+    assert not found.missing_names
+
+
 def test_quantity_questions_and_numbers_stated():
     assert asks_for_number("How many parameters does the model have?") and asks_for_number("How much health do they have?")
     assert asks_for_number("What caliber is the bullet?")
