@@ -41,11 +41,13 @@ __all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", 
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
-# "how many users", "how much health", "what caliber": the answer is a number ("how much does
-# it matter?" is not: an auxiliary after "how much")
+# "how many users", "how much health", "what caliber", "what exact match score", "what chunk
+# size": the answer is a number ("how much does it matter?" is not: an auxiliary after "how
+# much"; nor "what is the rejection rate metric?": a verb before the noun)
 _ASKS_NUMBER = re.compile(
     r"\bhow\s+many\b|\bhow\s+much\s+(?!(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|had)\b)\w"
-    r"|\bwhat\s+(?:caliber|calibre|percentage|proportion)\b",
+    r"|\bwhat\s+(?:caliber|calibre|percentage|proportion)\b"
+    r"|\b(?:what|which)\s+(?:(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b)[\w-]+\s+){0,2}(?:score|size|count|accuracy|percentage|speed)\b(?!s)",
     re.I,
 )
 # "How much did the trip cost?", "What is the price of ...?": the answer is an amount of money
@@ -56,14 +58,15 @@ _ASKS_PRICE = re.compile(
 )
 _PRICE = re.compile(r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|usd|eur|gbp|cents?|bucks|yen|francs?)\b|\bfree\b|\bno\s+charge\b", re.I)
 _NUMBER = re.compile(
-    r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"(?<![A-Za-z-])\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"hundreds?|thousands?|millions?|billions?|dozens?|half|twice|double|triple|once)\b",
     re.I,
 )
 
 # The answer is a name: "who won …" (an act done: past tense, or "who was elected …"), "who is
 # X's sibling", "who is the author of …", "who voices/plays/leads …" (a role one person fills),
-# "whose …", "what brand/company of …". Not "who uses Go?", "who benefits from …?", "who is
+# "whose …", "what brand/company of …", "what hotel / licence / model …" (a kind of thing whose
+# instances have names; singular: "what hotels …?" asks for a list). Not "who uses Go?", "who benefits from …?", "who is
 # affected by …?": other present-tense who-questions may ask for a group ("developers", "small
 # businesses") as often as for a name.
 _PAST = (r"(?:\w+ed|won|wrote|written|made|built|founded|began|begun|led|ran|took|gave|found|became|shot|stole|hid|sang|drew|"
@@ -74,14 +77,16 @@ _ASKS_NAME = re.compile(
     r"|^\W*(?:who|whom)\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
     r"|^\W*whose\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind)\b"
-    r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b",
+    r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b"
+    r"|^\W*(?:what|which)\s+(?:[\w-]+\s+){0,2}(?:hotel|restaurant|bar|shop|licen[cs]e|library|framework|model|tool|database|platform|"
+    r"city|town|village|country|band|album|studio|publisher|developer|author|actor|actress)\b(?!['’]s)",
     re.I,
 )
 # "why did/does/do X <act> ...": the question takes the act for granted, so its specific words must be
 # in the documents ("Why did Saga stab Scratch?" of a page where she shoots him); not "why is/are ..."
 _WHY_ACT = re.compile(r"^\W*why\s+(?:did|does|do)\b", re.I)
 _ACT_WEIGHT = 0.5  # a word as rare as "stab" (0.74) or "abandon" (0.57); not "make", "ship", "separate" (0.39)
-_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:date|year|month|decade|century)\b", re.I)
+_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b)[\w-]+\s+)?(?:date|year|month|decade|century)\b", re.I)
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}"
                    rf"|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b|\b(?:january|february|march|april|june|july|august|september|october|november|december)\b"

@@ -324,6 +324,19 @@ def test_the_asked_for_value_must_be_said_with_what_the_question_asks_about():
     assert unanswered_ask("How much does latency matter?", "A lot [1].") == ""
 
 
+def test_what_kinds_of_question_ask_for_a_number_a_date_or_a_name():
+    from assistant.evidence import asks_for_date, states_number, unanswered_ask
+
+    assert asks_for_number("What exact match score does Self-RAG get?") and asks_for_number("What chunk size do they recommend?")
+    assert not asks_for_number("What is the rejection rate metric?") and not asks_for_number("What sizes are there?")
+    assert asks_for_date("On which exact date did the Act enter into force?") and not asks_for_date("What is a date?")
+    assert asks_for_name("What hotel did they stay at in Madrid?") and asks_for_name("Which masked language model was chosen?")
+    assert not asks_for_name("What hotels are there?")
+    # a digit inside a name is no quantity: "F1 scores" does not say what the score is
+    assert not states_number("metrics like Exact Match (EM) and F1 scores [1].") and states_number("It scores 4 points [1].")
+    assert unanswered_ask("What exact match score does Self-RAG get on HotpotQA?", "Metrics like Exact Match and F1 scores [1].") == "no_number"
+
+
 def test_a_bare_number_in_the_question_finds_its_word_in_the_passages():
     found = gather_evidence("What are the 2 main parts of llmware?", ["llmware has two main components: a RAG pipeline and models."],
                             0.5, lambda tokens: set(tokens))
