@@ -66,7 +66,8 @@ _NUMBER = re.compile(
 # The answer is a name: "who won …" (an act done: past tense, or "who was elected …"), "who is
 # X's sibling", "who is the author of …", "who voices/plays/leads …" (a role one person fills),
 # "whose …", "what brand/company of …", "what hotel / licence / model …" (a kind of thing whose
-# instances have names; singular: "what hotels …?" asks for a list). Not "who uses Go?", "who benefits from …?", "who is
+# instances have names; singular: "what hotels …?" asks for a list), "what is the name of …",
+# "who is the voice actor for …", "which airline did they …" (one thing, done by someone). Not "who uses Go?", "who benefits from …?", "who is
 # affected by …?": other present-tense who-questions may ask for a group ("developers", "small
 # businesses") as often as for a name.
 _PAST = (r"(?:\w+ed|won|wrote|written|made|built|founded|began|begun|led|ran|took|gave|found|became|shot|stole|hid|sang|drew|"
@@ -76,7 +77,9 @@ _ASKS_NAME = re.compile(
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\b[^?]*['’]s?\s+\w+"
     r"|^\W*(?:who|whom)\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
     r"|^\W*whose\b"
-    r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind)\b"
+    r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind|for)\b"
+    r"|\bwhat\s+(?:is|was|are|were|'s|’s)\s+the\s+names?\s+of\b"
+    r"|^\W*which\s+(?:[\w-]+\s+){0,2}?[a-z]+(?<![^s]s)\s+(?:did|does|do|was|were|is|has|had)\s+(?:they|he|she|it|we|you|i|the)\b"
     r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b"
     r"|^\W*(?:what|which)\s+(?:[\w-]+\s+){0,2}(?:hotel|restaurant|bar|shop|licen[cs]e|library|framework|model|tool|database|platform|"
     r"city|town|village|country|band|album|studio|publisher|developer|author|actor|actress)\b(?!['’]s)",
@@ -347,10 +350,10 @@ PREDICATE_WEIGHT = 0.2  # a question word this specific is a predicate ("voices"
 
 
 def _predicates(question: str) -> frozenset[str]:
-    """The question's own content words that are not names: what the asked-for value must be
-    said with ("voices" of "Who voices the Emperor?", "hit", "points" of "How many hit points
-    ..."). Pure."""
-    return frozenset(t.token for t in focus_terms(question) if not t.name and not t.phrase and t.weight >= PREDICATE_WEIGHT)
+    """The question's own content words that are not names (nor words too rare to be other than
+    one: "llmware"): what the asked-for value must be said with ("voices" of "Who voices the
+    Emperor?", "hit", "points" of "How many hit points ..."). Pure."""
+    return frozenset(t.token for t in focus_terms(question) if not t.name and not t.rare and not t.phrase and t.weight >= PREDICATE_WEIGHT)
 
 
 def _with_predicate(question: str, answer: str, test: Callable[[str], bool]) -> bool:

@@ -332,6 +332,10 @@ def test_what_kinds_of_question_ask_for_a_number_a_date_or_a_name():
     assert asks_for_date("On which exact date did the Act enter into force?") and not asks_for_date("What is a date?")
     assert asks_for_name("What hotel did they stay at in Madrid?") and asks_for_name("Which masked language model was chosen?")
     assert not asks_for_name("What hotels are there?")
+    assert asks_for_name("What was the name of the hotel they stayed at?") and asks_for_name("Who is the voice actor for the Emperor?")
+    assert asks_for_name("Which airline did they fly to Spain with?") and not asks_for_name("Which language does Django use?")
+    # a word too rare to be anything but a name is no predicate: "LLMWare is an open platform" does not say who founded it
+    assert unanswered_ask("Who founded llmware?", "LLMWare is an open platform; try SLIM, BLING and DRAGON [1].") == "no_name"
     # a digit inside a name is no quantity: "F1 scores" does not say what the score is
     assert not states_number("metrics like Exact Match (EM) and F1 scores [1].") and states_number("It scores 4 points [1].")
     assert unanswered_ask("What exact match score does Self-RAG get on HotpotQA?", "Metrics like Exact Match and F1 scores [1].") == "no_number"
