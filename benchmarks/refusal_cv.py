@@ -1,10 +1,10 @@
-"""Fit the refusal gate (assistant/evidence.py) by cross-validation on two question sets.
+"""Fit the refusal gate (assistant/evidence.py) by cross-validation on several question sets.
 
-    .venv/bin/python -m benchmarks.refusal_cv [--data /tmp/lead-data] [--folds 5] [--pos-cost 3] [--own]
+    .venv/bin/python -m benchmarks.refusal_cv [--data /tmp/lead-data] [--folds 5] [--pos-cost 3] [--own] [--extra DIR ...]
 
 Collects the gate's features for every question of the dev set (sample articles, whole
 collection), of the STICI train split (each question limited to its document) and, with
-``--own``, of our own questions on the documents that split leaves out, then fits a
+``--own`` / ``--extra DIR``, of our own question sets on the documents that split leaves out, then fits a
 logistic regression (L2, plain gradient descent) in k folds stratified by set and label, and
 prints the held-out-fold refusals and false refusals per set, and the weights fitted on all
 questions (the ones to ship as ``GateWeights`` defaults). Not part of the product.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+from pathlib import Path
 
 import numpy as np
 
@@ -21,7 +22,7 @@ from assistant.conversation import retrieval_query
 from assistant.evidence import unanswered_ask
 from assistant.evaluation import load_questions
 from assistant.qa_eval import load_qa
-from benchmarks.answer_lab import SHARED, _assistants, _engine_of
+from benchmarks.answer_lab import OWN, SHARED, _assistants, _engine_of
 
 
 def _features(assistant, question: str, query: str, sources):
@@ -36,8 +37,6 @@ def _features(assistant, question: str, query: str, sources):
 
 
 def collect(data: str, own: bool = False, extra: tuple[str, ...] = ()):
-    from pathlib import Path
-
     dev, stici = _assistants(Path(data), "extractive")
     rows = []  # (set, label answerable, features, question)
     for item in load_questions(SHARED / "eval" / "dev_questions.jsonl"):
@@ -49,8 +48,6 @@ def collect(data: str, own: bool = False, extra: tuple[str, ...] = ()):
     for item in items:
         x, ev, rule = _features(stici, item.question, item.question, [item.document])
         rows.append(("stici", item.answerable, x, item.question, ev, rule))
-    from benchmarks.answer_lab import OWN
-
     for folder in ((OWN,) if own else ()) + tuple(Path(e) for e in extra):  # more sets on the same twenty documents
         _, items = load_qa(folder)
         for item in items:
