@@ -53,10 +53,11 @@ _ASKS_NUMBER = re.compile(
 # "How much did the trip cost?", "What is the price of ...?": the answer is an amount of money
 _ASKS_PRICE = re.compile(
     r"\bhow\s+much\b[^?]*\b(?:cost|costs|costed|charge|charges|charged|pay|pays|paid|spend|spends|spent)\b"
-    r"|\bwhat\s+(?:is|was|were|are|'s|’s)?\s*the\s+(?:price|cost|fee|fare)s?\s+(?:of|for)\b|\bhow\s+(?:expensive|pricey|cheap)\b",
+    r"|\bwhat(?:\s+(?:is|was|were|are)|['’]s)?\s+the\s+(?:[\w-]+\s+){0,2}(?:price|cost|fee|fare)s?\s+(?:of|for)\b|\bhow\s+(?:expensive|pricey|cheap)\b",
     re.I,
 )
-_PRICE = re.compile(r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|usd|eur|gbp|cents?|bucks|yen|francs?)\b|\bfree\b|\bno\s+charge\b", re.I)
+_PRICE = re.compile(r"[$€£¥₹]\s?\d|\d[\d,.]*\s?[$€£¥₹]|\d[\d,.]*\s*(?:[km]|million|billion)?\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|cents?|bucks|yen|francs?)\b"
+                    r"|\bfree\b|\bno\s+charge\b", re.I)  # an amount of money: "€2,400", "300 euros", "free"
 _NUMBER = re.compile(
     r"(?<![A-Za-z-])\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"hundreds?|thousands?|millions?|billions?|dozens?|half|twice|double|triple|once)\b",
@@ -75,7 +76,8 @@ _PAST = (r"(?:\w+ed|won|wrote|written|made|built|founded|began|begun|led|ran|too
 _ASKS_NAME = re.compile(
     r"^\W*(?:who|whom)\s+(?:(?:was|were|had)\s+(?:\w+\s+)?)?" + _PAST + r"\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\b[^?]*['’]s?\s+\w+"
-    r"|^\W*(?:who|whom)\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
+    r"|^\W*(?:who|whom|which\s+(?:actor|actress|person|singer|player))\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
+    r"|\bwhat\s+(?:is|was)\s+[^?]*['’]s\s+(?:real\s+|full\s+|first\s+|last\s+|maiden\s+)?name\b"
     r"|^\W*whose\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind|for)\b"
     r"|\bwhat\s+(?:is|was|are|were|'s|’s)\s+the\s+names?\s+of\b"
@@ -163,6 +165,21 @@ def _zipf(word: str) -> float:
     return float(zipf_frequency(word.lower(), "en"))
 
 
+_TYPO_ZIPF = 5.5  # "what", "have", "does", "the": words a slip of the keyboard turns into "waht", "hve"
+
+
+@lru_cache(maxsize=4096)
+def _typo(word: str) -> bool:
+    """Is ``word`` one slip (a letter swapped with its neighbour, missing, extra or wrong) from
+    one of the commonest English words ("waht", "hve", "teh")? Such a word is no rare term; a
+    slip on a rarer word ("relgion") still is. Pure."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    edits = {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1} | {a + b[1:] for a, b in splits if b} \
+        | {a + c + b for a, b in splits for c in letters} | {a + c + b[1:] for a, b in splits if b for c in letters}
+    return any(_zipf(e) >= _TYPO_ZIPF for e in edits if e != word)
+
+
 _RARE_ZIPF = 2.0  # "relgion" 1.05; the rarest words of answerable questions of both sets: 2.9-3.2
 
 
@@ -207,6 +224,9 @@ def focus_terms(question: str) -> tuple[Term, ...]:
         name = _is_name(word, start, title_case)
         phrase = f"{previous} {word}" if number and previous else word if number else ""
         weight = 1.0 if name else specificity(word)
+        if not name and not number and _zipf(word) < _RARE_ZIPF and _typo(word.lower()):
+            previous = ""
+            continue  # "waht does TARDIS stand for?": a slip on "what" is no word of the question
         rare = not name and not number and len(tokens) == 1 and _zipf(word) < _RARE_ZIPF
         asked = word.lower() == kind
         act = why_act and not name and not number and weight >= _ACT_WEIGHT

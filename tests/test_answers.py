@@ -324,6 +324,8 @@ def test_the_asked_for_value_must_be_said_with_what_the_question_asks_about():
     # a price question wants money, not any number
     assert unanswered_ask("How much did the trip cost?", "I went with two of my best friends [1].") == "no_number"
     assert unanswered_ask("How much did the trip cost?", "It cost €2,400 each [1].") == ""
+    # money named without an amount is no price
+    assert unanswered_ask("what's the actual dollar price of an H100?", "Shown is performance per US Dollar [1].") == "no_number"
     assert unanswered_ask("How much does latency matter?", "A lot [1].") == ""
 
 
@@ -335,6 +337,7 @@ def test_what_kinds_of_question_ask_for_a_number_a_date_or_a_name():
     assert asks_for_date("On which exact date did the Act enter into force?") and not asks_for_date("What is a date?")
     assert asks_for_name("What was the name of the hotel they stayed at?") and asks_for_name("Who is the voice actor for the Emperor?")
     assert asks_for_name("Which airline did they fly to Spain with?") and not asks_for_name("Which language does Django use?")
+    assert asks_for_name("Which actor plays the Doctor in this episode?") and asks_for_name("What is the Doctor's real name?")
     # a kind of thing is not always named in the sentence that answers ("What framework was used at Netflix?")
     assert not asks_for_name("What framework does Adidas use?") and not asks_for_name("What model of concurrency does Go use?")
     # a word too rare to be anything but a name is no predicate: "LLMWare is an open platform" does not say who founded it
@@ -342,6 +345,12 @@ def test_what_kinds_of_question_ask_for_a_number_a_date_or_a_name():
     # a digit inside a name is no quantity: "F1 scores" does not say what the score is
     assert not states_number("metrics like Exact Match (EM) and F1 scores [1].") and states_number("It scores 4 points [1].")
     assert unanswered_ask("What exact match score does Self-RAG get on HotpotQA?", "Metrics like Exact Match and F1 scores [1].") == "no_number"
+
+
+def test_a_slip_on_a_common_word_is_no_rare_term_of_the_question():
+    words = [t.word for t in focus_terms("waht does TARDIS stand for?")]
+    assert "waht" not in words and "TARDIS" in words
+    assert any(t.word == "relgion" and t.rare for t in focus_terms("What relgion are the members of the family?"))
 
 
 def test_a_bare_number_in_the_question_finds_its_word_in_the_passages():
