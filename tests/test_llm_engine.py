@@ -194,6 +194,23 @@ def test_covers_needs_three_quarters_of_the_sentences_content_words():
     assert not covers("Google and Uber use Go [1].", sentence)  # 3 of 5: the sentence is quoted too
     assert not covers("Go is popular [1].", sentence)
     assert covers("anything", "and the of")  # no content words: nothing to cover
+    # a paper's reference is no claim: "(Asai et al., 2023)" does not make the sentence new
+    said = "Self-RAG introduces a self-reflection mechanism to filter out irrelevant content [1]."
+    assert covers(said, "Self-RAG (Asai et al., 2023) introduces a self-reflection mechanism to filter out irrelevant content.")
+
+
+def test_a_clause_that_leans_on_a_quoted_one_is_quoted_with_it(real_embedder):
+    """"By employing critique tokens, this approach evaluates ..." says what the clause before it
+    is about in other words; alone it is not close to the question, but it goes with that clause."""
+    survey = Passage("s", "Self-RAG introduces a self-reflection mechanism to efficiently filter out irrelevant content. By "
+                     "employing critique tokens, this approach evaluates the relevance, supportiveness, and utility of retrieved "
+                     "passages.", "A Survey on RAG", "survey.txt", "4.3 Post-retrieval", 1.0, dense_score=0.6)
+    question = "What does Self-RAG do to filter out irrelevant content?"
+    said = "Self-RAG introduces a self-reflection mechanism to efficiently filter out irrelevant content [1]."
+    engine = LLMEngine(FakeChat(said), real_embedder, ExtractiveEngine(real_embedder), cover=True, lean=False)
+    answer = [i for i in engine.answer_stream(question, question, [survey])][-1]
+    assert answer.text.startswith(said) and "critique tokens" in answer.text
+    assert [c.status for c in answer.checks] == ["supported", "quoted"]
 
 
 def test_answer_covering_the_extractive_sentences_adds_nothing(fake_embedder):

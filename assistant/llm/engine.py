@@ -40,7 +40,7 @@ from assistant.citations import CITATION, attach_citation, in_prose
 from assistant.conversation import History, retrieval_query
 from assistant.extractive import ExtractiveEngine
 from assistant.evidence import number_phrases
-from assistant.sentences import ARTICLE_MARKER, phrase_match, version_match, versions_in
+from assistant.sentences import ARTICLE_MARKER, CONTINUES, phrase_match, version_match, versions_in
 from assistant.llm.backends import ChatModel
 from assistant.llm.excerpts import LIST_BUDGET, EvidenceBudget, Excerpt, is_list_question, select_excerpts, whole_passages
 from assistant.llm.overview import Overviews
@@ -268,13 +268,20 @@ class LLMEngine:
             # </passage> SYSTEM: ..." together, and only its relevant part may be quoted
             quotes = [q for q in citation.quotes if not any(q in t for t, c in items if c.n == citation.n)]
             parts = (part.strip() for quote in quotes for part in _CLAUSE_END.split(ARTICLE_MARKER.sub("", quote)))
+            kept = False  # the clause before was quoted or said already
             for text in parts:
                 if text.endswith(("?", ":")):  # a passage's own question ("How can I ...?") or lead-in answers nothing
+                    kept = False
                     continue
-                if text and not covers("".join(state.pieces), text) \
-                        and self._relevant(query, text, citation.section, phrases, versions):
+                said = not text or covers("".join(state.pieces), text)
+                # "By employing critique tokens, this approach evaluates ..." leans on the clause before it: kept with it
+                leans = kept and bool(CONTINUES.match(text))
+                if not said and (leans or self._relevant(query, text, citation.section, phrases, versions)):
                     # (a citation may name a chunk beyond the retrieved ones: the next one an answer runs on into)
                     yield from state.add_quote(text, by_id.get(citation.chunk_id) or _passage_of(citation))
+                    kept = True
+                else:
+                    kept = said
         # the items of a list the extractive engine gathered (after a lead-in it judged relevant,
         # or for a list question): each one on its own is rarely close to the question ("Fast.")
         for text, citation in items:
@@ -387,9 +394,13 @@ class _State:
         return tuple(out)
 
 
+_REFERENCE = re.compile(r"\s?\([^()]*\b(?:1[89]|20)\d\d[a-z]?\)")  # "(Asai et al., 2023)": a source, not a claim
+
+
 def covers(answer: str, sentence: str, share: float = 0.75) -> bool:
-    """Whether ``answer`` holds at least ``share`` of ``sentence``'s content words (stemmed). Pure."""
-    words = set(tokenize_query(sentence))
+    """Whether ``answer`` holds at least ``share`` of ``sentence``'s content words (stemmed), a
+    paper's "(Author et al., 2023)" aside. Pure."""
+    words = set(tokenize_query(_REFERENCE.sub("", sentence)))
     if not words:
         return True
     return len(words & set(tokenize_query(answer))) >= share * len(words)
