@@ -19,11 +19,10 @@ A question with a missing name or number phrase is refused outright (no question
 sets that had one was answerable), as is one whose asked-for kind ("what kind of *pumps*") or
 the specific words of the act a why-question takes for granted ("Why did Saga *stab* Scratch?")
 are nowhere in scope; otherwise ``answerability(evidence, weights)``, a logistic score over the
-coverages and the cosine (weights fitted by cross-validation on two question sets: see
-``docs/answers.md``), must reach 0.5. Two rules follow on the composed answer: a quantity
-question (``asks_for_number``) must be answered with a number (``states_number``), a question
-for a name (``asks_for_name``) with a name it does not hold (``names_new``). Pure, but for the
-``present`` callable that looks terms up in the index.
+coverages and the cosine (weights fitted by cross-validation on three question sets: see
+``docs/answers.md``), must reach 0.5. Rules on the composed answer follow (``assistant.asks``:
+a quantity question answered with a number, a question for a name with a name it does not hold,
+``names_new``). Pure, but for the ``present`` callable that looks terms up in the index.
 """
 
 from __future__ import annotations
@@ -36,65 +35,15 @@ from functools import lru_cache
 
 from index.keyword import tokenize_query
 
-__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "asks_for_number", "states_number", "asks_for_name", "asks_for_date", "states_date",
-           "names_new", "holds_names", "number_phrases", "unanswered_ask"]
+__all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "names_new", "holds_names",
+           "number_phrases", "specificity"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
-# "how many users", "how much health", "what caliber", "what exact match score", "what chunk
-# size": the answer is a number ("how much does it matter?" is not: an auxiliary after "how
-# much"; nor "what is the rejection rate metric?": a verb before the noun)
-_ASKS_NUMBER = re.compile(
-    r"\bhow\s+many\b|\bhow\s+much\s+(?!(?:do|does|did|is|are|was|were|can|could|will|would|should|has|have|had)\b)\w"
-    r"|\bwhat\s+(?:caliber|calibre|percentage|proportion)\b"
-    r"|\b(?:what|which)\s+(?:(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b)[\w-]+\s+){0,2}(?:score|size|count|accuracy|percentage|speed)\b(?!s)",
-    re.I,
-)
-# "How much did the trip cost?", "What is the price of ...?": the answer is an amount of money
-_ASKS_PRICE = re.compile(
-    r"\bhow\s+much\b[^?]*\b(?:cost|costs|costed|charge|charges|charged|pay|pays|paid|spend|spends|spent)\b"
-    r"|\bwhat(?:\s+(?:is|was|were|are)|['’]s)?\s+the\s+(?:[\w-]+\s+){0,2}(?:price|cost|fee|fare)s?\s+(?:of|for)\b|\bhow\s+(?:expensive|pricey|cheap)\b",
-    re.I,
-)
-_PRICE = re.compile(r"[$€£¥₹]\s?\d|\d[\d,.]*\s?[$€£¥₹]|\d[\d,.]*\s*(?:[km]|million|billion)?\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|cents?|bucks|yen|francs?)\b"
-                    r"|\bfree\b|\bno\s+charge\b", re.I)  # an amount of money: "€2,400", "300 euros", "free"
-_NUMBER = re.compile(
-    r"(?<![A-Za-z-])\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"hundreds?|thousands?|millions?|billions?|dozens?|half|twice|double|triple|once)\b",
-    re.I,
-)
-
-# The answer is a name: "who won …" (an act done: past tense, or "who was elected …"), "who is
-# X's sibling", "who is the author of …", "who voices/plays/leads …" (a role one person fills),
-# "whose …", "what brand/company of …", "what is the name of …",
-# "who is the voice actor for …", "which airline did they …" (one thing, singular: not "which
-# books did they …", but "class", "boss"). Not "who uses Go?", "who benefits from …?", "who is
-# affected by …?": other present-tense who-questions may ask for a group ("developers", "small
-# businesses") as often as for a name.
-_PAST = (r"(?:\w+ed|won|wrote|written|made|built|founded|began|begun|led|ran|took|gave|found|became|shot|stole|hid|sang|drew|"
-         r"beat|caught|chose|bought|sold|taught|brought|fought|held|left|lost|met|paid|sent|spent|stood|struck|told|woke|wore)")
-_ASKS_NAME = re.compile(
-    r"^\W*(?:who|whom)\s+(?:(?:was|were|had)\s+(?:\w+\s+)?)?" + _PAST + r"\b"
-    r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\b[^?]*['’]s?\s+\w+"
-    r"|^\W*(?:who|whom|which\s+(?:actor|actress|person|singer|player))\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
-    r"|\bwhat\s+(?:is|was)\s+[^?]*['’]s\s+(?:real\s+|full\s+|first\s+|last\s+|maiden\s+)?name\b"
-    r"|^\W*whose\b"
-    r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind|for)\b"
-    r"|\bwhat\s+(?:is|was|are|were|'s|’s)\s+the\s+names?\s+of\b"
-    r"|^\W*which\s+(?:[\w-]+\s+){0,2}?[a-z]+(?<![^s]s)\s+(?:did|does|do|was|were|is|has|had)\s+(?:they|he|she|it|we|you|i|the)\b"
-    r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b",
-    re.I,
-)
 # "why did/does/do X <act> ...": the question takes the act for granted, so its specific words must be
 # in the documents ("Why did Saga stab Scratch?" of a page where she shoots him); not "why is/are ..."
 _WHY_ACT = re.compile(r"^\W*why\s+(?:did|does|do)\b", re.I)
 _ACT_WEIGHT = 0.5  # a word as rare as "stab" (0.74) or "abandon" (0.57); not "make", "ship", "separate" (0.39)
-_ASKS_DATE = re.compile(r"\b(?:what|which)\s+(?:(?!is\b|was\b|are\b|were\b|does\b|did\b|do\b)[\w-]+\s+)?(?:date|year|month|decade|century)\b", re.I)
-_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\s+\d|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}"
-                   rf"|\b\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}\b|\b(?:january|february|march|april|june|july|august|september|october|november|december)\b"
-                   r"|\b(?:\w+teenth|twentieth|twenty-first)\s+century\b", re.I)
-_ABOUT_NAME = re.compile(r"^\W*(?i:who\s+(?:is|was|are|were))\s+(?:[A-Z][\w'’.-]*\s*)+\??\s*$")
 _CITE = re.compile(r"\[\d+\]")
 # "what kind of pumps will …", "what brand of bourbon did …": the words up to the verb name the kind
 _KIND_OF = re.compile(r"\b(?:what|which)\s+(?:kinds?|types?|sorts?|brands?|makes?)\s+of\s+((?:[\w'’-]+\s+){0,3}?[\w'’-]+)\s*"
@@ -295,23 +244,6 @@ def _coverage(terms: Sequence[Term], text: str) -> float:
     return sum(t.weight for t in terms if t.token in found) / total
 
 
-def asks_for_number(question: str) -> bool:
-    """True for a question whose answer is a quantity ("How many parameters ...?"). Pure."""
-    return bool(_ASKS_NUMBER.search(question))
-
-
-def states_number(text: str) -> bool:
-    """True when ``text`` (citation markers aside) states a number, in digits or words. Pure."""
-    return bool(_NUMBER.search(_CITE.sub("", text)))
-
-
-def asks_for_name(question: str) -> bool:
-    """True for a question whose answer is someone or something named ("Who won …?", "Who is
-    X's sibling?", "What brand of …?"); not for "Who is <Name>?", which asks about the name it
-    holds, nor "Who uses Go?", which may ask for a group. Pure."""
-    return bool(_ASKS_NAME.search(question)) and not _ABOUT_NAME.match(question)
-
-
 def names_new(text: str, question: str, context: str = "") -> bool:
     """True when the first sentence of ``text`` (it leads with the answer), or a later one that
     holds one of the question's words, names someone or something the question (and
@@ -351,68 +283,6 @@ def holds_names(question: str, text: str) -> bool:
         if term.token not in tokens:
             return False
     return True
-
-
-def asks_for_date(question: str) -> bool:
-    """True for a question whose answer is a date or a year ("On what date was it published?",
-    "In which year ...?"); not for "when", which an event can answer ("when the player dies"). Pure."""
-    return bool(_ASKS_DATE.search(question))
-
-
-def states_date(text: str) -> bool:
-    """True when ``text`` (citation markers aside) states a year, a month or a date. Pure."""
-    return bool(_DATE.search(_CITE.sub("", text)))
-
-
-# "Which Rust framework is fastest?", "How much faster is FastAPI than Django?": a degree is said
-# in other words ("Actix Web tops benchmarks", "beats Django ... by up to 300%"), so such a
-# question needs a new name or a number, not its predicate words too
-_DEGREE = re.compile(r"\b(?:is|are|was|were)\s+(?:the\s+)?(?:\w+est|best|worst|most\s+\w+|least\s+\w+)\b|\bthan\b", re.I)
-_PREDICATE_WEIGHT = 0.2  # a question word this specific is a predicate ("voices" 0.55, "hit" 0.21; not "play" 0.13)
-
-
-def _predicates(question: str) -> frozenset[str]:
-    """The question's own content words that are not names (nor words too rare to be other than
-    one: "llmware"): what the asked-for value must be said with ("voices" of "Who voices the
-    Emperor?", "hit", "points" of "How many hit points ..."). Pure."""
-    return frozenset(t.token for t in focus_terms(question) if not t.name and not t.rare and not t.phrase and t.weight >= _PREDICATE_WEIGHT)
-
-
-def _with_predicate(question: str, answer: str, test: Callable[[str], bool]) -> bool:
-    """Does a sentence of ``answer`` pass ``test`` and hold, or follow one that holds, one of the
-    question's predicate words ("Many improvements for multiplayer ..." / "You can now have up to
-    8 players on PC")? Any sentence passes when the question has none. Pure."""
-    preds = _predicates(question)
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", answer)) if x.strip()]
-    return any(test(x) and (not preds or preds & set(tokenize_query(" ".join(sentences[max(0, i - 1): i + 1]))))
-               for i, x in enumerate(sentences))
-
-
-def unanswered_ask(question: str, answer: str, context: str = "") -> str:
-    """What the ``answer`` leaves unsaid of what the question asks for, or "":
-
-    - "no_number": a quantity question, and no number said with a predicate word of the question
-      ("How many hit points ...?": a number in a sentence with "hit" or "points", or after one);
-      a price question, and no amount of money ("two friends" is no price);
-    - "no_name": a question for a name, and no one new named with a predicate word ("Who voices
-      the Emperor?": a new name in a sentence with "voices"; ``context``: the turn before, for a
-      follow-up);
-    - a question of degree ("fastest", "faster than") needs the number or new name alone: the
-      degree is said in other words;
-    - "no_date": a question for a date or year, and none stated.
-
-    The rules apply after the gate; nothing in them is fitted. Pure."""
-    degree = bool(_DEGREE.search(question))
-    if asks_for_number(question) and not (states_number(answer) if degree else _with_predicate(question, answer, states_number)):
-        return "no_number"
-    if _ASKS_PRICE.search(question) and not _PRICE.search(_CITE.sub("", answer)):  # "How much did the trip cost?": "two friends" is no price
-        return "no_number"
-    if asks_for_name(question) and not (names_new(answer, question, context)
-                                         and (degree or _with_predicate(question, answer, lambda x: names_new(x, question, context)))):
-        return "no_name"
-    if asks_for_date(question) and not states_date(answer):
-        return "no_date"
-    return ""
 
 
 def answerability(evidence: Evidence, weights: GateWeights) -> float:

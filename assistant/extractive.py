@@ -33,7 +33,8 @@ import numpy as np
 
 from assistant.citations import attach_citation, in_prose
 from assistant.engines import stream_of
-from assistant.evidence import Evidence, GateWeights, answerability, holds_names, gather_evidence, names_new, number_phrases, unanswered_ask
+from assistant.asks import unanswered_ask
+from assistant.evidence import Evidence, GateWeights, answerability, holds_names, gather_evidence, names_new, number_phrases
 from assistant.follows import Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, sentence_after, steps_lead
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs

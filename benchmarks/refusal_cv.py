@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.conversation import retrieval_query
-from assistant.evidence import unanswered_ask
+from assistant.asks import unanswered_ask
 from assistant.evaluation import load_questions
 from assistant.qa_eval import load_qa
 from benchmarks.answer_lab import OWN, SHARED, _assistants, _engine_of

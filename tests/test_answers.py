@@ -3,16 +3,14 @@
 from assistant.citations import attach_citation, cited_numbers, drop_invalid_citations
 from assistant.conversation import is_follow_up, retrieval_query
 from assistant.evaluation import EvalItem, score_item, summarize
+from assistant.asks import asks_for_name, asks_for_number, states_number
 from assistant.evidence import (
     Evidence,
     GateWeights,
     answerability,
-    asks_for_name,
-    asks_for_number,
     focus_terms,
     gather_evidence,
     names_new,
-    states_number,
 )
 from assistant.extractive import NOT_COVERED, ExtractiveEngine
 from assistant.sentences import lead_in_items
@@ -309,7 +307,7 @@ def test_a_which_question_brings_the_next_sentence_when_it_names_what_the_lead_d
 
 
 def test_the_asked_for_value_must_be_said_with_what_the_question_asks_about():
-    from assistant.evidence import unanswered_ask
+    from assistant.asks import unanswered_ask
 
     # a name, but not said with "voices": the page names characters, not the actor
     assert unanswered_ask("Who voices the Emperor?", "The Emperor speaks with Orpheus and the Elder Brain [1].") == "no_name"
@@ -330,7 +328,7 @@ def test_the_asked_for_value_must_be_said_with_what_the_question_asks_about():
 
 
 def test_what_kinds_of_question_ask_for_a_number_a_date_or_a_name():
-    from assistant.evidence import asks_for_date, states_number, unanswered_ask
+    from assistant.asks import asks_for_date, states_number, unanswered_ask
 
     assert asks_for_number("What exact match score does Self-RAG get?") and asks_for_number("What chunk size do they recommend?")
     assert not asks_for_number("What is the rejection rate metric?") and not asks_for_number("What sizes are there?")
@@ -503,7 +501,7 @@ def test_a_sentence_that_leans_on_the_one_before_after_a_short_phrase_continues_
 
 
 def test_a_date_question_answered_without_a_date_is_a_refusal():
-    from assistant.evidence import asks_for_date, states_date, unanswered_ask
+    from assistant.asks import asks_for_date, states_date, unanswered_ask
 
     assert asks_for_date("On what date was the act published?") and asks_for_date("In which year did it launch?")
     assert not asks_for_date("When does the Emperor reveal itself?")
