@@ -18,12 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.evidence import focus_terms, names_new
+from assistant.evidence import answer_sentences, focus_terms, names_new, strip_citations
 from index.keyword import tokenize_query
 
 __all__ = ["asks_for_number", "states_number", "asks_for_name", "asks_for_date", "states_date", "unanswered_ask"]
-
-_CITE = re.compile(r"\[\d+\]")
 
 # "how many users", "how much health", "what caliber", "what exact match score", "what chunk
 # size": the answer is a number ("how much does it matter?" is not: an auxiliary after "how
@@ -84,7 +82,7 @@ def asks_for_number(question: str) -> bool:
 
 def states_number(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a number, in digits or words. Pure."""
-    return bool(_NUMBER.search(_CITE.sub("", text)))
+    return bool(_NUMBER.search(strip_citations(text)))
 
 
 def asks_for_name(question: str) -> bool:
@@ -102,7 +100,7 @@ def asks_for_date(question: str) -> bool:
 
 def states_date(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a year, a month or a date. Pure."""
-    return bool(_DATE.search(_CITE.sub("", text)))
+    return bool(_DATE.search(strip_citations(text)))
 
 
 # "Which Rust framework is fastest?", "How much faster is FastAPI than Django?": a degree is said
@@ -124,7 +122,7 @@ def _with_predicate(question: str, answer: str, test: Callable[[str], bool]) -> 
     question's predicate words ("Many improvements for multiplayer ..." / "You can now have up to
     8 players on PC")? Any sentence passes when the question has none. Pure."""
     preds = _predicates(question)
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", answer)) if x.strip()]
+    sentences = answer_sentences(answer)
     return any(test(x) and (not preds or preds & set(tokenize_query(" ".join(sentences[max(0, i - 1): i + 1]))))
                for i, x in enumerate(sentences))
 
@@ -146,7 +144,7 @@ def unanswered_ask(question: str, answer: str, context: str = "") -> str:
     degree = bool(_DEGREE.search(question))
     if asks_for_number(question) and not (states_number(answer) if degree else _with_predicate(question, answer, states_number)):
         return "no_number"
-    if _ASKS_PRICE.search(question) and not _PRICE.search(_CITE.sub("", answer)):  # "How much did the trip cost?": "two friends" is no price
+    if _ASKS_PRICE.search(question) and not _PRICE.search(strip_citations(answer)):  # "How much did the trip cost?": "two friends" is no price
         return "no_number"
     if asks_for_name(question) and not (names_new(answer, question, context)
                                          and (degree or _with_predicate(question, answer, lambda x: names_new(x, question, context)))):

@@ -36,7 +36,7 @@ from functools import lru_cache
 from index.keyword import tokenize_query
 
 __all__ = ["Term", "Evidence", "GateWeights", "focus_terms", "gather_evidence", "answerability", "names_new", "holds_names",
-           "number_phrases", "specificity"]
+           "number_phrases", "specificity", "strip_citations", "answer_sentences"]
 
 _WORD = re.compile(r"[A-Za-z0-9][\w+#.'’-]*")
 _SENTENCE_START = re.compile(r"(^|[.!?:;]\s+|[\"“(]\s*)$")
@@ -244,6 +244,16 @@ def _coverage(terms: Sequence[Term], text: str) -> float:
     return sum(t.weight for t in terms if t.token in found) / total
 
 
+def strip_citations(text: str) -> str:
+    """``text`` without its ``[n]`` markers. Pure."""
+    return _CITE.sub("", text)
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences and lines of an answer, its ``[n]`` markers out. Pure."""
+    return [x for x in re.split(r"(?<=[.!?])\s+|\n+", strip_citations(text)) if x.strip()]
+
+
 def names_new(text: str, question: str, context: str = "") -> bool:
     """True when the first sentence of ``text`` (it leads with the answer), or a later one that
     holds one of the question's words, names someone or something the question (and
@@ -252,8 +262,7 @@ def names_new(text: str, question: str, context: str = "") -> bool:
     that general English seldom uses. Pure."""
     asked = {_bare(w).lower() for w in _WORD.findall(f"{question} {context}")}
     content = {t.token for t in focus_terms(question) if not t.phrase}
-    sentences = [x for x in re.split(r"(?<=[.!?])\s+|\n+", _CITE.sub("", text)) if x.strip()]
-    for i, sentence in enumerate(sentences):
+    for i, sentence in enumerate(answer_sentences(text)):
         if i > 0 and not content & set(tokenize_query(sentence)):
             continue
         for match in _WORD.finditer(sentence):
