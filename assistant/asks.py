@@ -38,6 +38,9 @@ _ASKS_PRICE = re.compile(
     r"|\bwhat(?:\s+(?:is|was|were|are)|['’]s)?\s+the\s+(?:[\w-]+\s+){0,2}(?:price|cost|fee|fare)s?\s+(?:of|for)\b|\bhow\s+(?:expensive|pricey|cheap)\b",
     re.I,
 )
+# "Which version added multiplayer?", "What release of llmware dropped ...?": a version number answers
+_ASKS_VERSION = re.compile(r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:version|release|update|patch)\b", re.I)
+_VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)+(?![\w.]*\d)|\bv\d+\b|\b(?:version|release|update|patch)\s+\d", re.I)
 _PRICE = re.compile(r"[$€£¥₹]\s?\d|\d[\d,.]*\s?[$€£¥₹]|\d[\d,.]*\s*(?:[km]|million|billion)?\s*(?:dollars?|euros?|pounds?|usd|eur|gbp|cents?|bucks|yen|francs?)\b"
                     r"|\bfree\b|\bno\s+charge\b", re.I)  # an amount of money: "€2,400", "300 euros", "free"
 _NUMBER = re.compile(
@@ -110,20 +113,39 @@ _DEGREE = re.compile(r"\b(?:is|are|was|were)\s+(?:the\s+)?(?:\w+est|best|worst|m
 _PREDICATE_WEIGHT = 0.2  # a question word this specific is a predicate ("voices" 0.55, "hit" 0.21; not "play" 0.13)
 
 
+_WHO = re.compile(r"^\W*who\b", re.I)
+_BY_NAME = re.compile(r"\bby\s+[A-Z]")  # "Divine Rivals by Rebecca Ross" says who wrote it
+_NOUN_OF_ACT = re.compile(r"(?:ment|tion|sion)s?$", re.I)  # "development" of "developed": the act named, not done
+
+
 def _predicates(question: str) -> frozenset[str]:
     """The question's own content words that are not names (nor words too rare to be other than
     one: "llmware"): what the asked-for value must be said with ("voices" of "Who voices the
-    Emperor?", "hit", "points" of "How many hit points ..."). Pure."""
-    return frozenset(t.token for t in focus_terms(question) if not t.name and not t.rare and not t.phrase and t.weight >= _PREDICATE_WEIGHT)
+    Emperor?", "hit", "points" of "How many hit points ..."). A who-question's first one only,
+    its act: the words after it name whose act ("Who developed stardew valley?": "developed",
+    not "stardew", which every sentence of that page holds). Pure."""
+    preds = [t.token for t in focus_terms(question) if not t.name and not t.rare and not t.phrase and t.weight >= _PREDICATE_WEIGHT]
+    return frozenset(preds[:1] if _WHO.match(question) else preds)
+
+
+def _said(text: str, question: str) -> set[str]:
+    """The tokens of ``text``, but for a noun made from a verb that the question uses as a verb:
+    "Who developed Stardew Valley?" is not answered by "after four years of closed development". Pure."""
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)}
+    words = [w for w in re.findall(r"[\w'’-]+", text) if not (_NOUN_OF_ACT.search(w) and w.lower() not in asked)]
+    return set(tokenize_query(" ".join(words)))
 
 
 def _with_predicate(question: str, answer: str, test: Callable[[str], bool]) -> bool:
     """Does a sentence of ``answer`` pass ``test`` and hold, or follow one that holds, one of the
     question's predicate words ("Many improvements for multiplayer ..." / "You can now have up to
-    8 players on PC")? Any sentence passes when the question has none. Pure."""
+    8 players on PC")? For a who-question, "by <Name>" says the act too. Any sentence passes when
+    the question has none. Pure."""
     preds = _predicates(question)
     sentences = answer_sentences(answer)
-    return any(test(x) and (not preds or preds & set(tokenize_query(" ".join(sentences[max(0, i - 1): i + 1]))))
+    agent = bool(_WHO.match(question))
+    return any(test(x) and (not preds or preds & _said(" ".join(sentences[max(0, i - 1): i + 1]), question)
+                            or (agent and _BY_NAME.search(x) is not None))
                for i, x in enumerate(sentences))
 
 
@@ -132,7 +154,8 @@ def unanswered_ask(question: str, answer: str, context: str = "") -> str:
 
     - "no_number": a quantity question, and no number said with a predicate word of the question
       ("How many hit points ...?": a number in a sentence with "hit" or "points", or after one);
-      a price question, and no amount of money ("two friends" is no price);
+      a price question, and no amount of money ("two friends" is no price); a question for a
+      version ("Which version added multiplayer?"), and no version number said with a predicate;
     - "no_name": a question for a name, and no one new named with a predicate word ("Who voices
       the Emperor?": a new name in a sentence with "voices"; ``context``: the turn before, for a
       follow-up);
@@ -144,6 +167,8 @@ def unanswered_ask(question: str, answer: str, context: str = "") -> str:
     degree = bool(_DEGREE.search(question))
     if asks_for_number(question) and not (states_number(answer) if degree else _with_predicate(question, answer, states_number)):
         return "no_number"
+    if _ASKS_VERSION.search(question) and not _with_predicate(question, answer, lambda x: bool(_VERSION.search(strip_citations(x)))):
+        return "no_number"  # "Which version of marimo introduced mo.ui.run_button?": "button [1]" names no version
     if _ASKS_PRICE.search(question) and not _PRICE.search(strip_citations(answer)):  # "How much did the trip cost?": "two friends" is no price
         return "no_number"
     if asks_for_name(question) and not (names_new(answer, question, context)

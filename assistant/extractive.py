@@ -34,7 +34,7 @@ import numpy as np
 from assistant.citations import attach_citation, in_prose
 from assistant.engines import stream_of
 from assistant.asks import unanswered_ask
-from assistant.evidence import Evidence, GateWeights, answerability, holds_names, gather_evidence, names_new, number_phrases
+from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence, holds_names, names_new, number_phrases
 from assistant.follows import Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, sentence_after, steps_lead
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
@@ -46,6 +46,7 @@ from assistant.sentences import (
     asks,
     defined_term,
     defines,
+    instructs,
     is_label,
     orphan,
     phrase_match,
@@ -117,6 +118,8 @@ class ExtractiveEngine:
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self.named_items = True
+        self.compound_bonus = 0.2  # the sentence holds the question's hyphenated name whole ("Self-RAG")
+        self.instruction_bonus = 0.2  # a how-to question, and the sentence says what to do
         self.names_after = True  # "Which ...?": the next sentence names what a lead that names nothing does not
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
@@ -184,6 +187,9 @@ class ExtractiveEngine:
         phrases = number_phrases(query)  # "day 2"
         versions = versions_in(query)  # "1.6.8"
         term = defined_term(question or query)  # "What's txakoli?": a sentence that defines it answers
+        # "What does Self-RAG do?": its parts are everywhere ("RAG"), only the whole name finds the sentences about it
+        compounds = [t.word.lower() for t in focus_terms(question or query) if t.name and "-" in t.word.strip("-")]
+        how_to = bool(_HOW_TO.match(question or query))  # "How do I cache ...?": "Use functools to cache ..." answers
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -208,7 +214,9 @@ class ExtractiveEngine:
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
                 - (self.question_penalty if asks(sentence) else 0.0) \
                 + self.phrase_bonus * (phrase_match(passages[pi].section, sentence, phrases) or version_match(passages[pi].section, sentence, versions)
-                                       or float(defines(sentence, term)))
+                                       or float(defines(sentence, term))) \
+                + (self.compound_bonus * sum(n in sentence.lower() for n in compounds) / len(compounds) if compounds else 0.0) \
+                + (self.instruction_bonus if how_to and instructs(sentence) else 0.0)
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 

@@ -165,17 +165,33 @@ def versions_in(text: str) -> set[str]:
 
 
 def version_match(section: str, sentence: str, asked: set[str]) -> float:
-    """+1 when the sentence (or else its section: "1.6.8 › Bug fixes") names a version the
-    question asks about, -1 when it names only others ("What changed in 1.6.8?" is not answered
-    by "1.6.6 was released on ..."), else 0."""
+    """+1 when the sentence or its section ("1.6.8 › Bug fixes") names a version the question
+    asks about (under 1.6.8, "Fixes a crash introduced in 1.6.7" is about 1.6.8), -1 when they
+    name only others ("What changed in 1.6.8?" is not answered by "1.6.6 was released on ..."
+    nor by a fix under "1.6.2 › Bug fixes"), else 0."""
     if not asked:
         return 0.0
-    named = versions_in(sentence)
-    if named & asked:
+    named, under = versions_in(sentence), versions_in(section)
+    if (named | under) & asked:
         return 1.0
-    if named:
-        return -1.0
-    return 1.0 if versions_in(section) & asked else 0.0
+    return -1.0 if named or under else 0.0
+
+
+# a sentence that tells the reader what to do: "Use functools to cache ...", "1. Set a power limit ..."
+_INSTRUCTION = re.compile(
+    r"^\W*(?:\d{1,2}[.)]\s+)?(?:use|create|set|add|run|install|click|open|select|import|call|pass|make|define|wrap|decorate|replace|"
+    r"write|type|enter|choose|press|put|turn|try|check|remove|change|enable|disable|configure|reference|build|start|stop|keep|"
+    r"avoid|connect|apply|download|save|load|update|specify|include|insert|copy|move|drag|follow|attach|plug|limit|lower|raise|"
+    r"increase|reduce|buy|get|go|place|mount|cache|store|return|declare|assign|annotate|comment|prefix|mark|tag|register|"
+    r"schedule|refresh)\b(?!\s+(?:case|cases)\b)",
+    re.I,
+)
+
+
+def instructs(sentence: str) -> bool:
+    """A sentence that says what to do ("Use functools to cache function outputs"), the answer
+    to a how-to question; not a heading like "Use cases". Pure."""
+    return bool(_INSTRUCTION.match(sentence)) and not is_label(sentence)
 
 
 _INTERROGATIVE = re.compile(r"^[\"“'‘(]?(what|why|how|who|whom|whose|when|where|which|do|does|did|is|are|was|were|can|could|should|would|will|have|has)\b", re.I)

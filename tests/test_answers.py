@@ -615,3 +615,58 @@ def test_a_list_question_gets_the_whole_list_beyond_eight_items(real_embedder):
     bullets = [line for line in engine.answer(question, question, passages).text.splitlines() if line.startswith("- ")]
     assert len(bullets) == 10 and all(b.rstrip(".").endswith("]") for b in bullets)
     assert {n for n in names if any(f" {n} is" in b for b in bullets)} == set(names)
+
+
+def test_a_fix_under_the_asked_versions_heading_answers_though_it_names_the_version_it_fixes(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("c0", "Fixed visual error with pre-1.6 basic wines. Fixed various translation issues.", "Version History", "v.md",
+                "1.6.2 › Bug fixes", 1.0, dense_score=0.4),
+        Passage("c1", "Fixes a game-breaking crash introduced in 1.6.7 where the game would crash if NPCs reach the island resort changing "
+                "room.", "Version History", "v.md", "1.6.8 › Bug fixes", 0.9, dense_score=0.4),
+    ]
+    question = "what did the 1.6.8 patch fix?"
+    answer = engine.answer(question, question, passages)
+    # "introduced in 1.6.7" names another version, but the heading says whose fix it is; 1.6.2's fixes are not 1.6.8's
+    assert answer.text.startswith("Fixes a game-breaking crash introduced in 1.6.7") and "wines" not in answer.text
+
+
+def test_a_how_to_question_leads_with_the_sentence_that_says_what_to_do(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=1)
+    page = Passage("c0", "Because marimo runs cells automatically as code and UI elements change, it can be helpful to cache expensive "
+                   "intermediate computations. Caching the embeddings for different configurations would greatly speed up your "
+                   "notebook.\n\nUse functools to cache function outputs given inputs.", "Recipes", "r.md",
+                   "Cache expensive computations", 1.0, dense_score=0.6)
+    question = "how do i cache expensive computations so my notebook isnt slow"
+    assert engine.answer(question, question, [page]).text.startswith("Use functools to cache function outputs")
+    engine.instruction_bonus = 0.0  # without the rule the sentence about why caching helps leads
+    assert not engine.answer(question, question, [page]).text.startswith("Use functools")
+
+
+def test_a_hyphenated_name_finds_the_sentences_that_hold_it_whole(real_embedder):
+    engine = ExtractiveEngine(real_embedder, max_sentences=1)
+    passages = [
+        Passage("c0", "However, the focus of this survey is not on detailing the evaluation pipeline, but rather on illustrating how "
+                "evaluation aspects can support the advancement of RAG.", "A Survey on RAG", "s.md", "Limitations", 1.0, dense_score=0.5),
+        Passage("c1", "Self-RAG (Asai et al., 2023) introduces a selfreflection mechanism to efficiently filter out irrelevant content.",
+                "A Survey on RAG", "s.md", "Filtering", 0.9, dense_score=0.5),
+    ]
+    question = "What does Self-RAG do according to the survey?"
+    assert engine.answer(question, question, passages).text.startswith("Self-RAG (Asai et al., 2023) introduces")
+    engine.compound_bonus = 0.0  # "self" and "RAG" apart are in every sentence of a RAG survey
+    assert not engine.answer(question, question, passages).text.startswith("Self-RAG")
+
+
+def test_a_version_or_an_act_asked_for_must_be_said():
+    from assistant.asks import unanswered_ask
+    from assistant.sentences import instructs
+
+    # a version question wants a version number said with what it asks about
+    assert unanswered_ask("Which version of marimo introduced mo.ui.run_button?", "Create a button with mo.ui.run_button [1].") == "no_number"
+    assert unanswered_ask("Which version added multiplayer?", "Stardew Valley 1.3.27 added multiplayer over LAN [1].") == ""
+    # "development" names the act, it does not say who did it; "by <Name>" does
+    assert unanswered_ask("Who developed Stardew Valley?",
+                          "Stardew Valley was released for Windows PC after four years of closed development [1].") == "no_name"
+    assert unanswered_ask("Who wrote 'Divine Rivals'?", "Our picks include Divine Rivals by Rebecca Ross [1].") == ""
+    assert instructs("Use functools to cache function outputs given inputs.") and instructs("1. Set a power limit on each GPU.")
+    assert not instructs("Use cases") and not instructs("Users like the baked in TypeScript.")
