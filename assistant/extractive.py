@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from assistant.citations import attach_citation, in_prose
+from assistant.collection_text import mention_pattern
 from assistant.engines import stream_of
 from assistant.asks import unanswered_ask
 from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence, holds_names, names_new, number_phrases
@@ -46,6 +47,7 @@ from assistant.sentences import (
     asks,
     defined_term,
     defines,
+    each_side,
     instructs,
     is_label,
     orphan,
@@ -118,6 +120,7 @@ class ExtractiveEngine:
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self.named_items = True
+        self.per_side = 2  # a comparison limited to one document: sentences about each side, at least
         self.compound_bonus = 0.2  # the sentence holds the question's hyphenated name whole ("Self-RAG")
         self.instruction_bonus = 0.2  # a how-to question, and the sentence says what to do
         self.names_after = True  # "Which ...?": the next sentence names what a lead that names nothing does not
@@ -351,6 +354,9 @@ class ExtractiveEngine:
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen,
                                       redundant=self._repeats(candidates))
             chosen = self._answers_not_questions(top, chosen)
+            if shape.name == "comparison":  # limited to one document: each side's own sentence, not only one about both
+                tests = [mention_pattern(side).search for side in shape.sides]
+                chosen += each_side(candidates, chosen, [lambda t, f=f: f(t) is not None for f in tests], [p.section for p in top], self.per_side)
         return self._render(question, top, chosen, items, passages)
 
     def _numbered(self, question: str, top: list[Passage], entity: str) -> list[Item] | None:

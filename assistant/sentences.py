@@ -240,3 +240,25 @@ def _title_case(title: str) -> str:
     """A title set in capitals, as a title ("LOKI BY MELVIN BURGESS" -> "Loki by Melvin Burgess")."""
     words = title.lower().split()
     return " ".join(w if i and w in _SMALL else w[:1].upper() + w[1:] for i, w in enumerate(words))
+
+
+def each_side(candidates: Sequence[Candidate], chosen: Sequence[Candidate], sides: Sequence[Callable[[str], bool]],
+              sections: Sequence[str], per_side: int = 1) -> list[Candidate]:
+    """For a comparison within one document ("How is error handling different in Gleam compared
+    to Python?"): the best candidate about each side that no chosen sentence is about yet — a
+    sentence about a side names it and not the other, or sits under a heading that names it
+    ("Try › Python"). ``sides``: a test for each side's name; ``sections``: each passage's. Pure."""
+    def about(c: Candidate, i: int) -> bool:
+        leaf = sections[c.passage].split(SUBSECTION)[-1]
+        others = any(test(c.text) for j, test in enumerate(sides) if j != i)
+        return not others and (sides[i](c.text) or sides[i](leaf))
+
+    out: list[Candidate] = []
+    for i in range(len(sides)):
+        while sum(about(c, i) for c in [*chosen, *out]) < per_side:
+            best = max((c for c in candidates if about(c, i) and not any(same_sentence(c, x) for x in [*chosen, *out])),
+                       key=lambda c: c.score, default=None)
+            if best is None:
+                break
+            out.append(best)
+    return out

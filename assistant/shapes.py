@@ -68,9 +68,15 @@ _SIDE = r"(?P<a>[^?,;]+?)"
 _SIDE_B = r"(?P<b>[^?,;]+?)"
 _END = r"\s*(?:\bfor\b[^?]*|\bin\b[^?]*|\bwhen\b[^?]*|\baccording to\b[^?]*)?$"
 _COMPARISON = [
+    # the topic first, then the sides: "How is error handling different in Gleam compared to Python?",
+    # "Compare how errors are handled in Python and Gleam."
+    re.compile(rf"^how\s+(?:is|are|does|do)\s+[^?]+?\s+(?:different|differ|\w+\s+differently)\s+(?:in|for|between)\s+{_SIDE}\s+"
+               rf"(?:compared (?:to|with)|from|than|and|vs\.?|versus)\s+{_SIDE_B}{_END}", _FLAGS),
+    re.compile(rf"^(?:please\s+)?(?:compare|contrast)\s+(?:how|what|why|when)\s+[^?]+?\s+(?:in|for|by|with)\s+{_SIDE}\s+(?:and|with|to|vs\.?|versus)\s+"
+               rf"{_SIDE_B}{_END}", _FLAGS),
     re.compile(rf"^(?:please\s+|can you\s+|could you\s+)?(?:compare|contrast)\s+{_SIDE}\s+(?:and|with|to|against|vs\.?|versus)\s+{_SIDE_B}{_END}", _FLAGS),
     re.compile(rf"^(?:what(?:'s| is| are)\s+)?(?:the\s+|a\s+)?(?:main\s+|key\s+)?(?:difference|differences|distinction|comparison)\s+(?:between|of)\s+{_SIDE}\s+(?:and|vs\.?|versus)\s+{_SIDE_B}{_END}", _FLAGS),
-    re.compile(rf"^how\s+(?:does|do|did|is|are)\s+{_SIDE}\s+(?:differ|compare|stack up|contrast)\s+(?:from|to|with|against)\s+{_SIDE_B}{_END}", _FLAGS),
+    re.compile(rf"^how\s+(?:does|do|did|is|are)\s+{_SIDE}\s+(?:differ|compare|stack up|contrast|different)\s+(?:from|to|with|against|than)\s+{_SIDE_B}{_END}", _FLAGS),
     re.compile(rf"^how\s+(?:do|did|does)\s+{_SIDE}\s+and\s+{_SIDE_B}\s+(?:differ|compare|contrast)\b.*$", _FLAGS),
     re.compile(rf"^(?:should|would|do|could)\s+(?:i|we|you|teams?|developers?)\s+(?:use|choose|pick|go with|prefer|learn|adopt)\s+{_SIDE}\s+or\s+{_SIDE_B}{_END}", _FLAGS),
     re.compile(rf"^(?:which|what)\s+(?:is|one is|would be|should i (?:use|choose|pick))\s+(?:better|faster|preferable|more \w+)[^,:]*[,:]\s*{_SIDE}\s+or\s+{_SIDE_B}{_END}", _FLAGS),

@@ -670,3 +670,21 @@ def test_a_version_or_an_act_asked_for_must_be_said():
     assert unanswered_ask("Who wrote 'Divine Rivals'?", "Our picks include Divine Rivals by Rebecca Ross [1].") == ""
     assert instructs("Use functools to cache function outputs given inputs.") and instructs("1. Set a power limit on each GPU.")
     assert not instructs("Use cases") and not instructs("Users like the baked in TypeScript.")
+
+
+def test_a_comparison_within_one_document_gives_each_side_its_own_sentences(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    passages = [
+        Passage("c0", "Error management is approached differently in Python and Gleam.", "Gleam for Python users", "g.md", "Try", 1.0,
+                dense_score=0.8),
+        Passage("c1", "In contrast in Gleam, errors are just containers with an associated value. A common container to model an "
+                "operation result is Result(ReturnType, ErrorType).", "Gleam for Python users", "g.md", "Try › Gleam", 0.9, dense_score=0.6),
+        Passage("c2", "Python uses the notion of exceptions to interrupt the current code flow and pop up the error to the caller. An "
+                "exception is raised using the keyword raise.", "Gleam for Python users", "g.md", "Try › Python", 0.8, dense_score=0.5),
+    ]
+    question = "How is error handling different in Gleam compared to Python?"
+    text = engine.answer(question, question, passages).text
+    assert text.startswith("Error management is approached differently") and "exceptions" in text and "containers" in text
+    assert "Result(ReturnType, ErrorType)" in text and "raise" in text  # two sentences a side
+    engine.per_side = 0  # without the rule the sentence about both sides stands alone ("In contrast ..." repeats it)
+    assert "exceptions" not in engine.answer(question, question, passages).text

@@ -65,6 +65,10 @@ def test_questions_asking_for_several_items_are_lists(question, entity):
         ("Is Vue easier than React?", ("Vue", "React")),
         ("What are the pros and cons of renting and buying?", ("renting", "buying")),
         ("What is the advantage of trains over planes?", ("trains", "planes")),
+        ("How is error handling different in Gleam compared to Python?", ("Gleam", "Python")),
+        ("Compare how errors are handled in Python and Gleam.", ("Python", "Gleam")),
+        ("How is Go different from Rust?", ("Go", "Rust")),
+        ("How are variables declared differently in Gleam and Python?", ("Gleam", "Python")),
     ],
 )
 def test_comparisons_name_both_sides(question, sides):
