@@ -76,6 +76,7 @@ Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
 _HOW_TO = re.compile(r"^\W*(?:how\s+(?:do|can|could|should|would|does|must)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
+_WHO_Q = re.compile(r"^\W*who\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -120,6 +121,7 @@ class ExtractiveEngine:
         self.follow_up_weight = 0.5  # a follow-up's own words against the query with the turn before
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self.named_items = True
+        self.who_bonus = 0.2  # a who-question, and the sentence names someone the question does not
         self.per_side = 2  # a comparison limited to one document: sentences about each side, at least
         self.compound_bonus = 0.2  # the sentence holds the question's hyphenated name whole ("Self-RAG")
         self.instruction_bonus = 0.2  # a how-to question, and the sentence says what to do
@@ -193,6 +195,7 @@ class ExtractiveEngine:
         # "What does Self-RAG do?": its parts are everywhere ("RAG"), only the whole name finds the sentences about it
         compounds = [t.word.lower() for t in focus_terms(question or query) if t.name and "-" in t.word.strip("-")]
         how_to = bool(_HOW_TO.match(question or query))  # "How do I cache ...?": "Use functools to cache ..." answers
+        who = bool(self.who_bonus and _WHO_Q.match(question or query))
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -219,7 +222,8 @@ class ExtractiveEngine:
                 + self.phrase_bonus * (phrase_match(passages[pi].section, sentence, phrases) or version_match(passages[pi].section, sentence, versions)
                                        or float(defines(sentence, term))) \
                 + (self.compound_bonus * sum(n in sentence.lower() for n in compounds) / len(compounds) if compounds else 0.0) \
-                + (self.instruction_bonus if how_to and instructs(sentence) else 0.0)
+                + (self.instruction_bonus if how_to and instructs(sentence) else 0.0) \
+                + (self.who_bonus if who and names_new(sentence, question or query) else 0.0)
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 

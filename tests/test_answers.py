@@ -688,3 +688,19 @@ def test_a_comparison_within_one_document_gives_each_side_its_own_sentences(real
     assert "Result(ReturnType, ErrorType)" in text and "raise" in text  # two sentences a side
     engine.per_side = 0  # without the rule the sentence about both sides stands alone ("In contrast ..." repeats it)
     assert "exceptions" not in engine.answer(question, question, passages).text
+
+
+def test_a_who_question_prefers_the_sentences_that_name_someone(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    film = Passage("c0", "While there is really nothing odd in this whole presentation of a family spending a day with themselves, the "
+                   "chilling reality of the matter is revealed when the film introduces the particular lot. The family is that of Rudolf "
+                   "Hoss, a notorious real figure from history, infamous for being a distinguished SS officer and the commander of the "
+                   "Auschwitz concentration camp. Most of the entire film, and the whole of the opening scene, actually takes place in "
+                   "Auschwitz, meaning that the leisurely picnic of the big family literally took place only a few miles away from the "
+                   "spot of the ongoing genocide. This is the very premise of The Zone of Interest, for it shows the tumultuous time of "
+                   "history from the perspective of the Hoss family, mainly the patriarch Rudolf and his wife, Hedwig.",
+                   "The Zone of Interest", "z.md", "Summary", 1.0, dense_score=0.6)
+    question = "Who is in the family that this film is about?"
+    assert "his wife, Hedwig" in engine.answer(question, question, [film]).text
+    engine.who_bonus = 0.0  # without the rule the sentences about the family's day fill the answer before the one naming them
+    assert "Hedwig" not in engine.answer(question, question, [film]).text
