@@ -125,7 +125,7 @@ def defined_term(question: str) -> str:
     m = _DEFINE_Q.match(question)
     if not m or m.group(1).split()[-1].lower() in _NOT_TERM_END:  # "What is Karpathy known for?"
         return ""
-    return m.group(1).lower()
+    return re.sub(r"^[\w.-]+['’]s\s+(?=\w)", "", m.group(1).lower())  # "llmware's DRAGON models": the models
 
 
 def defines(sentence: str, term: str) -> bool:
@@ -133,7 +133,8 @@ def defines(sentence: str, term: str) -> bool:
     "X refers to/means ...", "... called/known as X"? Pure."""
     if not term:
         return False
-    t = re.escape(term) + r"s?"
+    t = re.escape(term[:-1] if term.endswith("s") and not term.endswith("ss") else term) + r"s?"
+    t += r"(?:\s+(?:series|family|line|class))?"  # "DRAGON model series: Production-grade ..." defines "DRAGON models"
     return bool(re.search(rf"\b{t}\s*(?:\(\s*(?:an?|the)\s|,\s+(?:an?|the|which|where)\s|[—–:=]\s*(?:an?|the)?\s*\w"
                           rf"|\s+(?:is|are|was|were)\s+(?:an?|the|one|when|where)\s|\s+(?:refers?\s+to|means|stands\s+for)\b)"
                           rf"|\b(?:called|known\s+as|named)\s+(?:the\s+)?{t}\b", sentence, re.I))

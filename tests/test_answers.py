@@ -478,6 +478,10 @@ def test_defined_term_and_the_sentences_that_define_it():
     assert defines("giving way to polyglot persistence, where applications use several stores", "polyglot persistence")
     assert defines("A sparkling wine called txakoli is poured from high up.", "txakoli")
     assert not defines("I have no idea what happened, but I blame the txakoli.", "txakoli")
+    # the owner of a term is not part of it; a series of them defines them
+    assert defined_term("What are llmware's DRAGON models?") == "dragon models"
+    assert defines("DRAGON model series: Production-grade RAG-optimized 6-7B parameter models", "dragon models")
+    assert not defines("New examples with the new llmware DRAGON models.", "dragon models")
 
 
 def test_a_definition_question_leads_with_the_sentence_that_defines_the_term(fake_embedder):
