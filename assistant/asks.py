@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from assistant.evidence import answer_sentences, focus_terms, names_new, strip_citations
+from corpus.text import without_sources
 from index.keyword import tokenize_query
 
 __all__ = ["asks_for_number", "states_number", "asks_for_name", "asks_for_date", "states_date", "unanswered_ask"]
@@ -85,7 +86,7 @@ def asks_for_number(question: str) -> bool:
 
 def states_number(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a number, in digits or words. Pure."""
-    return bool(_NUMBER.search(strip_citations(text)))
+    return bool(_NUMBER.search(without_sources(strip_citations(text))))
 
 
 def asks_for_name(question: str) -> bool:
@@ -103,7 +104,7 @@ def asks_for_date(question: str) -> bool:
 
 def states_date(text: str) -> bool:
     """True when ``text`` (citation markers aside) states a year, a month or a date. Pure."""
-    return bool(_DATE.search(strip_citations(text)))
+    return bool(_DATE.search(without_sources(strip_citations(text))))
 
 
 # "Which Rust framework is fastest?", "How much faster is FastAPI than Django?": a degree is said

@@ -11,6 +11,7 @@ display. Every default comes from ``Settings``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import fields
 from typing import Any
@@ -19,6 +20,7 @@ from assistant.fusion import fuse
 from assistant.models import Passage
 from assistant.settings import Settings
 from corpus.models import Chunk
+from corpus.text import reads_as_references
 from index.embedding import Embedder
 from index.keyword import KeywordIndex
 from index.store import ChromaStore
@@ -26,6 +28,7 @@ from index.store import ChromaStore
 __all__ = ["HybridRetriever", "Candidates"]
 
 Candidates = tuple[list[tuple[Chunk, float]], list[tuple[Chunk, float]]]
+_ABOUT_REFERENCES = re.compile(r"\b(?:references?|cites?|cited|citations?|bibliograph\w*|published|publications?|venue|journal|proceedings|arxiv)\b", re.I)
 
 
 def _default(name: str) -> Any:
@@ -50,6 +53,20 @@ def passage_of(chunk: Chunk, score: float = 0.0, dense: float | None = None, key
         dense_score=dense,
         keyword_score=keyword,
     )
+
+
+_COMPOUND_NAME = re.compile(r"\b\w*[A-Z0-9]\w*(?:-\w+)+\b|\b\w+(?:-\w+)*-\w*[A-Z0-9]\w*\b")  # "Self-RAG", "GPT-4", not "real-time"
+
+
+def _whole_names_first(query: str, keyword: list[tuple[Chunk, float]]) -> list[tuple[Chunk, float]]:
+    """The keyword candidates with the best one that holds a hyphenated name of the query whole
+    ("Self-RAG") first: BM25 sees only its parts ("self", "rag"), which a survey of RAG holds
+    everywhere; first, it keeps a place in the fused results (``fusion.fuse``'s rule 1)."""
+    names = [m.lower() for m in _COMPOUND_NAME.findall(query)]
+    whole = next((hit for hit in keyword if any(name in hit[0].text.lower() for name in names)), None) if names else None
+    if whole is None or whole is keyword[0]:
+        return keyword
+    return [(whole[0], keyword[0][1])] + [hit for hit in keyword if hit is not whole]  # level with the leader: first, not a clear winner
 
 
 class HybridRetriever:
@@ -99,7 +116,12 @@ class HybridRetriever:
         allowed = frozenset(sources) if sources is not None else None
         if allowed is not None and not allowed:
             return [], []
-        return self.dense(query, n, allowed), self.keyword.search(query, n, allowed)
+        dense, keyword = self.dense(query, n, allowed), self.keyword.search(query, n, allowed)
+        if not _ABOUT_REFERENCES.search(query):
+            # a paper's reference list matches a question on the names it cites, not on what they found
+            prose = [(c, s) for c, s in dense if not reads_as_references(c.text)], [(c, s) for c, s in keyword if not reads_as_references(c.text)]
+            dense, keyword = prose if prose[0] or prose[1] else (dense, keyword)
+        return dense, _whole_names_first(query, keyword)
 
     def retrieve(
         self,

@@ -1,10 +1,11 @@
-"""Pure text helpers shared by the chunker and the answer composer: sentence spans."""
+"""Pure text helpers shared by the chunker, the retriever and the answer composer: sentence spans,
+reference lists, in-text citations."""
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["sentence_spans", "split_sentences"]
+__all__ = ["reads_as_references", "sentence_spans", "split_sentences", "without_sources"]
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before
 # whitespace and an upper-case letter, digit or opening quote; a newline always ends one
@@ -48,3 +49,25 @@ def _add(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
 def split_sentences(text: str) -> list[str]:
     """The sentences of ``text`` as strings."""
     return [text[a:b] for a, b in sentence_spans(text)]
+
+
+# A bibliography entry: "... Gurevych. 2019. SentenceBERT: ..." (a year that ends a sentence) and a venue
+_ENTRY_YEAR = re.compile(r"\b(?:19|20)\d\d[a-z]?\.(?=\s|$)")
+_VENUE = re.compile(r"\b(?:In Proceedings|arXiv|Conference|Association for Computational|pages \d+|abs/\d|Transactions on|Journal of)\b")
+
+
+def reads_as_references(text: str) -> bool:
+    """Is ``text`` a stretch of a paper's reference list (author lists, years, venues) rather than
+    prose? At least four entry years or venues per thousand characters, and two entry years or
+    one and a venue: "Stardew Valley 1.6.8 was released on 28 April 2024." is prose. Pure."""
+    years, venues = len(_ENTRY_YEAR.findall(text)), len(_VENUE.findall(text))
+    return (years + venues) * 1000 / max(len(text), 300) >= 4 and (years >= 2 or (years >= 1 and venues >= 1))
+
+
+_CITED_SOURCE = re.compile(r"\s?\([^()]*\b(?:1[89]|20)\d\d[a-z]?\)")  # "(Asai et al., 2023)": a source, not a claim
+
+
+def without_sources(text: str) -> str:
+    """``text`` without a paper's in-text citations ("(Asai et al., 2023)", "(Lewis et al., 2020b)"):
+    they name a source, they state nothing (a year there is no date or number said). Pure."""
+    return _CITED_SOURCE.sub("", text)

@@ -672,6 +672,9 @@ def test_a_version_or_an_act_asked_for_must_be_said():
     assert unanswered_ask("Who developed Stardew Valley?",
                           "Stardew Valley was released for Windows PC after four years of closed development [1].") == "no_name"
     assert unanswered_ask("Who wrote 'Divine Rivals'?", "Our picks include Divine Rivals by Rebecca Ross [1].") == ""
+    # a paper's "(Asai et al., 2023)" names a source: its year is no number said
+    assert unanswered_ask("What score did Self-RAG get on HotpotQA?", "Metrics like EM and F1 scores [1]. Self-RAG (Asai et al., 2023) "
+                          "offers a strategy that incorporates reflection tokens [1].") == "no_number"
     assert instructs("Use functools to cache function outputs given inputs.") and instructs("1. Set a power limit on each GPU.")
     assert not instructs("Use cases") and not instructs("Users like the baked in TypeScript.")
 

@@ -134,3 +134,51 @@ def test_keyword_index_keeps_versions_and_language_names_as_words():
     index.build(chunk_article(notes))
     best, _ = index.search("Which crash was fixed in 1.6.7?", 1)[0]
     assert best.section == "1.6.7"  # before, "1.6.7" was no token at all and the three tied
+
+
+_PAPER = """## 1 Introduction
+
+Retrieval-augmented generation (RAG) helps large language models answer from documents. This survey of RAG covers RAG retrieval, \
+RAG generation and RAG evaluation, and the self-assessment, self-critique and self-checking that RAG systems do of themselves.
+
+## 2 Filtering
+
+Self-RAG introduces a reflection mechanism that uses critique tokens to filter out irrelevant passages before generation.
+
+## 3 Retrieval quality
+
+Cuconasu et al. (2024) found that adding irrelevant documents to the retrieved ones can improve the accuracy of the generator.
+
+## References
+
+Florin Cuconasu, Giovanni Trappolini, Federico Siciliano, and Fabrizio Silvestri. 2024. The Power of Noise: Redefining Retrieval \
+for RAG Systems. arXiv, abs/2401.14887.
+
+Akari Asai, Zeqiu Wu, Yizhong Wang, Avirup Sil, and Hannaneh Hajishirzi. 2023. Self-RAG: Learning to Retrieve, Generate, and \
+Critique through Self-Reflection. arXiv, abs/2310.11511.
+"""
+
+
+def test_a_reference_list_gives_way_to_prose_and_a_hyphenated_name_finds_its_passage(tmp_path: Path, settings_for, real_embedder):
+    from conftest import write_article
+    from corpus.text import reads_as_references
+
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    write_article(folder, "survey.md", "A Survey on RAG", _PAPER)
+    assistant = Assistant.from_settings(settings_for(folder, chunk_max_chars=400, chunk_overlap_chars=0), embedder=real_embedder)
+    assistant.index()
+    retriever = assistant.retriever
+    assert {c.section for c in retriever.keyword._chunks if reads_as_references(c.text)} == {"References"}
+    # BM25 finds "Power of Noise" word for word in the reference list only; the candidates leave the list out
+    question = "What did the Power of Noise paper find?"
+    assert retriever.keyword.search(question, 5)[0][0].section == "References"
+    dense, keyword = retriever.candidates_for(question)
+    assert all(c.section != "References" for c, _ in dense + keyword)
+    assert assistant.retrieve(question, k=1)[0].section == "3 Retrieval quality"
+    # asked about the references, they are there to be found
+    assert any(c.section == "References" for c, _ in retriever.candidates_for("Which arXiv papers are in the references?")[1])
+    # "self" and "RAG" are all over the introduction; "Self-RAG" whole is in the filtering section: its best chunk leads BM25's list
+    question = "What is Self-RAG for in this survey?"
+    assert retriever.keyword.search(question, 5)[0][0].section == "1 Introduction"
+    assert retriever.candidates_for(question)[1][0][0].section == "2 Filtering"

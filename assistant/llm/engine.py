@@ -48,6 +48,7 @@ from assistant.llm.prompts import NOT_IN_ARTICLES, answer_messages, condense_mes
 from assistant.llm.verify import Verified, Verifier, split_answer_sentences
 from assistant.models import Answer, Citation, Generation, Passage, SentenceCheck, StreamEvent, TextDelta
 from corpus.errors import EngineError
+from corpus.text import without_sources
 from index.embedding import Embedder
 from index.keyword import tokenize_query
 
@@ -394,13 +395,10 @@ class _State:
         return tuple(out)
 
 
-_REFERENCE = re.compile(r"\s?\([^()]*\b(?:1[89]|20)\d\d[a-z]?\)")  # "(Asai et al., 2023)": a source, not a claim
-
-
 def covers(answer: str, sentence: str, share: float = 0.75) -> bool:
     """Whether ``answer`` holds at least ``share`` of ``sentence``'s content words (stemmed), a
     paper's "(Author et al., 2023)" aside. Pure."""
-    words = set(tokenize_query(_REFERENCE.sub("", sentence)))
+    words = set(tokenize_query(without_sources(sentence)))
     if not words:
         return True
     return len(words & set(tokenize_query(answer))) >= share * len(words)
