@@ -36,7 +36,8 @@ from assistant.collection_text import mention_pattern
 from assistant.engines import stream_of
 from assistant.asks import unanswered_ask
 from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence, holds_names, names_new, number_phrases
-from assistant.follows import Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, sentence_after, steps_lead
+from assistant.follows import (Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, paragraph_rest,
+                               sentence_after, steps_lead)
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
 from assistant.sentences import (
@@ -122,6 +123,7 @@ class ExtractiveEngine:
         self.faq_similarity = 0.7  # a question heading this close to the question introduces its answer
         self.named_items = True
         self.who_bonus = 0.2  # a who-question, and the sentence names someone the question does not
+        self.min_chars = 200  # an answer shorter than this brings the rest of its lead's paragraph, up to this
         self.per_side = 2  # a comparison limited to one document: sentences about each side, at least
         self.compound_bonus = 0.2  # the sentence holds the question's hyphenated name whole ("Self-RAG")
         self.instruction_bonus = 0.2  # a how-to question, and the sentence says what to do
@@ -358,6 +360,8 @@ class ExtractiveEngine:
                                       new_passage_penalty=self.new_passage_penalty, chosen=chosen,
                                       redundant=self._repeats(candidates))
             chosen = self._answers_not_questions(top, chosen)
+            if chosen and sum(len(c.text) for c in chosen) < self.min_chars:  # one short sentence: its paragraph goes on
+                chosen += paragraph_rest(top[chosen[0].passage], chosen[0], chosen, self.min_chars)
             if shape.name == "comparison":  # limited to one document: each side's own sentence, not only one about both
                 tests = [mention_pattern(side).search for side in shape.sides]
                 chosen += each_side(candidates, chosen, [lambda t, f=f: f(t) is not None for f in tests], [p.section for p in top], self.per_side)

@@ -17,7 +17,8 @@ from corpus.clean import SPEAKER, looks_like_code
 from corpus.text import sentence_spans
 from index.keyword import tokenize_query
 
-__all__ = ["Following", "introduces_answer", "is_lead_in", "items_after", "more_after", "next_sentence", "sentence_after", "steps_lead"]
+__all__ = ["Following", "introduces_answer", "is_lead_in", "items_after", "more_after", "next_sentence", "paragraph_rest", "sentence_after",
+           "steps_lead"]
 
 Following = Callable[[Passage], "Passage | None"]
 
@@ -115,3 +116,24 @@ def sentence_after(top: list[Passage], c: Candidate) -> Candidate | None:
             if a >= offset and text:
                 return Candidate(pi, text, c.score, frozenset(tokenize_query(text)), c.position + 1 if pi == c.passage else 0, a, b)
     return None
+
+
+def paragraph_rest(passage: Passage, lead: Candidate, chosen: Sequence[Candidate], enough: int) -> list[Candidate]:
+    """The sentences after ``lead`` in its paragraph (up to a blank line or a question), until the
+    answer (``chosen``) has ``enough`` characters: "Real world testing ... for a maximum of 6 months"
+    goes on with "Providers must first submit a testing plan ...". None already chosen."""
+    have = sum(len(c.text) for c in chosen)
+    text, out = passage.text, []
+    last_end, position = lead.end, lead.position
+    for a, b in sentence_spans(text):
+        if a < last_end:
+            continue
+        sentence = text[a:b].lstrip("- ").strip()
+        if "\n\n" in text[last_end:a] or have >= enough or asks(sentence):
+            break
+        position, last_end = position + 1, b
+        c = Candidate(lead.passage, sentence, lead.score, frozenset(tokenize_query(sentence)), position, a, b)
+        if not any(same_sentence(c, x) for x in chosen):
+            out.append(c)
+            have += len(sentence)
+    return out

@@ -711,3 +711,19 @@ def test_a_who_question_prefers_the_sentences_that_name_someone(real_embedder):
     assert "his wife, Hedwig" in engine.answer(question, question, [film]).text
     engine.who_bonus = 0.0  # without the rule the sentences about the family's day fill the answer before the one naming them
     assert "Hedwig" not in engine.answer(question, question, [film]).text
+
+
+def test_a_one_sentence_answer_goes_on_with_its_paragraph(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    page = Passage("c0", "The AI Act further enables the creation of regulatory sandboxes and real world testing, which provide a controlled "
+                   "environment to test innovative technologies for a limited time.\n\nReal world testing of High-Risk AI systems can be "
+                   "conducted for a maximum of 6 months (which can be prolonged by another 6 months). Prior to testing, a plan needs to "
+                   "be drawn up and submitted to the market surveillance authority, with default tacit approval if no answer has been "
+                   "given within 30 days.\n\nSpecial protection is to be granted to vulnerable groups.", "AI Act Q&A", "q.md",
+                   "How are innovation and testing supported?", 1.0, dense_score=0.6)
+    question = "how long can a high-risk AI system be tested in real world conditions?"
+    text = engine.answer(question, question, [page]).text
+    assert text.startswith("Real world testing of High-Risk AI systems can be conducted for a maximum of 6 months")
+    assert "Prior to testing, a plan needs to be drawn up" in text and "vulnerable groups" not in text  # its paragraph, not the next
+    engine.min_chars = 0
+    assert "Prior to testing" not in engine.answer(question, question, [page]).text
