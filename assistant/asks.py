@@ -63,10 +63,10 @@ _ASKS_NAME = re.compile(
     r"^\W*(?:who|whom)\s+(?:(?:was|were|had)\s+(?:\w+\s+)?)?" + _PAST + r"\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\b[^?]*['’]s?\s+\w+"
     r"|^\W*(?:who|whom|which\s+(?:actor|actress|person|singer|player))\s+(?:voices|plays|portrays|directs|narrates|sings|hosts|owns|leads|heads|chairs|coaches|captains|manages)\b"
-    r"|\bwhat\s+(?:is|was)\s+[^?]*['’]s\s+(?:real\s+|full\s+|first\s+|last\s+|maiden\s+)?name\b"
+    r"|\bwhat(?:\s+(?:is|was)|['’]s)\s+[^?]*['’]s\s+(?:real\s+|full\s+|first\s+|last\s+|maiden\s+)?name\b"
     r"|^\W*whose\b"
     r"|^\W*(?:who|whom)\s+(?:is|was|are|were)\s+the\s+\w+(?:\s+\w+)?\s+(?:of|behind|for)\b"
-    r"|\bwhat\s+(?:is|was|are|were|'s|’s)\s+the\s+names?\s+of\b"
+    r"|\bwhat(?:\s+(?:is|was|are|were)|['’]s)\s+the\s+names?\s+of\b"
     r"|^\W*which\s+(?:[\w-]+\s+){0,2}?[a-z]+(?<![^s]s)\s+(?:did|does|do|was|were|is|has|had)\s+(?:they|he|she|it|we|you|i|the)\b"
     r"|\bwhat\s+(?:brand|make|company|companies|firm|team)\b",
     re.I,

@@ -336,6 +336,7 @@ def test_what_kinds_of_question_ask_for_a_number_a_date_or_a_name():
     assert asks_for_name("What was the name of the hotel they stayed at?") and asks_for_name("Who is the voice actor for the Emperor?")
     assert asks_for_name("Which airline did they fly to Spain with?") and not asks_for_name("Which language does Django use?")
     assert asks_for_name("Which actor plays the Doctor in this episode?") and asks_for_name("What is the Doctor's real name?")
+    assert asks_for_name("What's the Doctor's real name?") and asks_for_name("What's the name of the club Jani took them to?")
     # a kind of thing is not always named in the sentence that answers ("What framework was used at Netflix?")
     assert not asks_for_name("What framework does Adidas use?") and not asks_for_name("What model of concurrency does Go use?")
     # a word too rare to be anything but a name is no predicate: "LLMWare is an open platform" does not say who founded it
