@@ -77,6 +77,11 @@ Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
 _HOW_TO = re.compile(r"^\W*(?:how\s+(?:do|can|could|should|would|does|must)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
+# a question of several parts, or one that asks for everything about a thing: two questions in one, "... and what/how ...",
+# "each", "all", "explain", "describe", "what happened", "how have ... changed over the versions"
+_MANY_PARTS = re.compile(r"\?.+\?|\b(?:and|also)\s+(?:what|which|who|how|why|when|where|did|does|is|are)\b|\beach\b|\ball\b|\bexplain\b"
+                         r"|\bdescribe\b|\bover\s+(?:the\s+)?(?:versions|updates|years|time)\b|\bsummar|\bwhat\s+happen|\bhow\s+(?:has|have)\b.*\bchanged\b",
+                         re.I)
 _WHO_Q = re.compile(r"^\W*who\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
@@ -124,6 +129,8 @@ class ExtractiveEngine:
         self.named_items = True
         self.who_bonus = 0.2  # a who-question, and the sentence names someone the question does not
         self.min_chars = 200  # an answer shorter than this brings the rest of its lead's paragraph, up to this
+        self.parts_ratio = 0.5  # a question of many parts: sentences down to this share of the best one's score ...
+        self.parts_budget = 1.5  # ... and this many times the sentences and characters
         self.per_side = 2  # a comparison limited to one document: sentences about each side, at least
         self.compound_bonus = 0.2  # the sentence holds the question's hyphenated name whole ("Self-RAG")
         self.instruction_bonus = 0.2  # a how-to question, and the sentence says what to do
@@ -356,8 +363,10 @@ class ExtractiveEngine:
         if not items:
             # "It is ideal for real-time apps" opening another passage: its "it" is that passage's subject, not the answer's
             candidates = [c for c in candidates if not PRONOUN_START.match(c.text) or any(c.passage == x.passage for x in chosen)]
-            chosen = select_sentences(candidates, qtokens, self.max_sentences, self.max_chars,
-                                      new_passage_penalty=self.new_passage_penalty, chosen=chosen,
+            parts = _MANY_PARTS.search(question) is not None  # "Where did it come from and what is it made of?"
+            grow = self.parts_budget if parts else 1.0
+            chosen = select_sentences(candidates, qtokens, int(self.max_sentences * grow), int(self.max_chars * grow),
+                                      ratio=self.parts_ratio if parts else 0.72, new_passage_penalty=self.new_passage_penalty, chosen=chosen,
                                       redundant=self._repeats(candidates))
             chosen = self._answers_not_questions(top, chosen)
             if chosen and sum(len(c.text) for c in chosen) < self.min_chars:  # one short sentence: its paragraph goes on

@@ -728,3 +728,17 @@ def test_a_one_sentence_answer_goes_on_with_its_paragraph(real_embedder):
     assert "Prior to testing, a plan needs to be drawn up" in text and "vulnerable groups" not in text  # its paragraph, not the next
     engine.min_chars = 0
     assert "Prior to testing" not in engine.answer(question, question, [page]).text
+
+
+def test_a_question_about_what_happened_gets_a_fuller_answer(real_embedder):
+    engine = ExtractiveEngine(real_embedder)
+    post = Passage("c0", "We then headed back to our hotel room, crammed onto the bed with, well, another bottle of txakoli, and recorded what "
+                   "I can only assume was the greatest podcast episode of all time. We recapped the full trip, what we loved, what we would "
+                   "change. We shared the most absurd moments.\n\nBut… the recording failed. I have no idea what happened, but I blame the "
+                   "txakoli.\n\nI thought about re-recording with them remotely, but the magic of that moment, being there together on the "
+                   "last night of a truly perfect trip, is gone. So instead, I’ll share the highlights here!", "So into Northern Spain",
+                   "s.md", "", 1.0, dense_score=0.6)
+    question = "what happened with the podcast episode they recorded?"
+    assert "I blame the txakoli" in engine.answer(question, question, [post]).text
+    engine.parts_ratio, engine.parts_budget = 0.72, 1.0  # as any question: the sentences closest in score only
+    assert "I blame the txakoli" not in engine.answer(question, question, [post]).text
