@@ -78,6 +78,13 @@ _DATE = re.compile(rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{_MONTHS}\s+\d|\b\d{{1,2}}(?
                    r"|\b(?:\w+teenth|twentieth|twenty-first)\s+century\b", re.I)
 _ABOUT_NAME = re.compile(r"^\W*(?i:who\s+(?:is|was|are|were))\s+(?:[A-Z][\w'’.-]*\s*)+\??\s*$")
 
+_WHO = re.compile(r"^\W*who\b", re.I)
+# a question of several parts, or one that asks for everything about a thing: two questions in one, "... and what/how ...",
+# "each", "all", "explain", "describe", "what happened", "how have ... changed over the versions"
+_MANY_PARTS = re.compile(r"\?.+\?|\b(?:and|also)\s+(?:what|which|who|how|why|when|where|did|does|is|are)\b|\beach\b|\ball\b|\bexplain\b"
+                         r"|\bdescribe\b|\bover\s+(?:the\s+)?(?:versions|updates|years|time)\b|\bsummar|\bwhat\s+happen|\bhow\s+(?:has|have)\b.*\bchanged\b",
+                         re.I)
+
 
 def asks_for_number(question: str) -> bool:
     """True for a question whose answer is a quantity ("How many parameters ...?"). Pure."""
@@ -94,6 +101,18 @@ def asks_for_name(question: str) -> bool:
     X's sibling?", "What brand of …?"); not for "Who is <Name>?", which asks about the name it
     holds, nor "Who uses Go?", which may ask for a group. Pure."""
     return bool(_ASKS_NAME.search(question)) and not _ABOUT_NAME.match(question)
+
+
+def asks_who(question: str) -> bool:
+    """True for a who-question ("Who is in the family ...?", "who was the emperor before ...?"). Pure."""
+    return bool(_WHO.match(question))
+
+
+def asks_for_parts(question: str) -> bool:
+    """True for a question of several parts, or one that asks for the whole of something ("Where did
+    it come from and what is it made of?", "what happened with the podcast episode?", "How have the
+    penalties changed over the versions?"): its answer takes more than the one closest point. Pure."""
+    return bool(_MANY_PARTS.search(question))
 
 
 def asks_for_date(question: str) -> bool:
@@ -114,7 +133,6 @@ _DEGREE = re.compile(r"\b(?:is|are|was|were)\s+(?:the\s+)?(?:\w+est|best|worst|m
 _PREDICATE_WEIGHT = 0.2  # a question word this specific is a predicate ("voices" 0.55, "hit" 0.21; not "play" 0.13)
 
 
-_WHO = re.compile(r"^\W*who\b", re.I)
 _BY_NAME = re.compile(r"\bby\s+[A-Z]")  # "Divine Rivals by Rebecca Ross" says who wrote it
 _NOUN_OF_ACT = re.compile(r"(?:ment|tion|sion)s?$", re.I)  # "development" of "developed": the act named, not done
 

@@ -31,17 +31,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from assistant.citations import attach_citation, in_prose
 from assistant.collection_text import mention_pattern
 from assistant.engines import stream_of
-from assistant.asks import unanswered_ask
+from assistant.asks import asks_for_parts, asks_who, unanswered_ask
 from assistant.evidence import Evidence, GateWeights, answerability, focus_terms, gather_evidence, holds_names, names_new, number_phrases
 from assistant.follows import (Following, introduces_answer, is_lead_in, items_after, more_after, next_sentence, paragraph_rest,
                                sentence_after, steps_lead)
 from assistant.models import Answer, Citation, Passage, StreamEvent
 from assistant.numbered import Item, best_run, numbered_runs
+from assistant.rendering import render
 from assistant.sentences import (
-    ARTICLE_MARKER,
     CONTINUES,
     PRONOUN_START,
     Candidate,
@@ -51,12 +50,10 @@ from assistant.sentences import (
     each_side,
     instructs,
     is_label,
-    orphan,
     phrase_match,
     same_sentence,
     select_sentences,
     span_of,
-    under_heading,
     version_match,
     versions_in,
     with_section,
@@ -77,12 +74,6 @@ Article = Callable[[str], "list[Passage]"]
 _COUNT = re.compile(r"\b(two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+(?:main\s+|key\s+|different\s+)?[a-z]+s\b", re.I)
 _HOW_TO = re.compile(r"^\W*(?:how\s+(?:do|can|could|should|would|does|must)\s+(?:i|you|we|one)\b|how\s+to\b)", re.I)
 _WHICH = re.compile(r"^\s*(which|who)\b", re.I)
-# a question of several parts, or one that asks for everything about a thing: two questions in one, "... and what/how ...",
-# "each", "all", "explain", "describe", "what happened", "how have ... changed over the versions"
-_MANY_PARTS = re.compile(r"\?.+\?|\b(?:and|also)\s+(?:what|which|who|how|why|when|where|did|does|is|are)\b|\beach\b|\ball\b|\bexplain\b"
-                         r"|\bdescribe\b|\bover\s+(?:the\s+)?(?:versions|updates|years|time)\b|\bsummar|\bwhat\s+happen|\bhow\s+(?:has|have)\b.*\bchanged\b",
-                         re.I)
-_WHO_Q = re.compile(r"^\W*who\b", re.I)
 _COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 
 
@@ -204,7 +195,7 @@ class ExtractiveEngine:
         # "What does Self-RAG do?": its parts are everywhere ("RAG"), only the whole name finds the sentences about it
         compounds = [t.word.lower() for t in focus_terms(question or query) if t.name and "-" in t.word.strip("-")]
         how_to = bool(_HOW_TO.match(question or query))  # "How do I cache ...?": "Use functools to cache ..." answers
-        who = bool(self.who_bonus and _WHO_Q.match(question or query))
+        who = bool(self.who_bonus and asks_who(question or query))
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -363,7 +354,7 @@ class ExtractiveEngine:
         if not items:
             # "It is ideal for real-time apps" opening another passage: its "it" is that passage's subject, not the answer's
             candidates = [c for c in candidates if not PRONOUN_START.match(c.text) or any(c.passage == x.passage for x in chosen)]
-            parts = _MANY_PARTS.search(question) is not None  # "Where did it come from and what is it made of?"
+            parts = asks_for_parts(question)  # "Where did it come from and what is it made of?"
             grow = self.parts_budget if parts else 1.0
             chosen = select_sentences(candidates, qtokens, int(self.max_sentences * grow), int(self.max_chars * grow),
                                       ratio=self.parts_ratio if parts else 0.72, new_passage_penalty=self.new_passage_penalty, chosen=chosen,
@@ -374,7 +365,7 @@ class ExtractiveEngine:
             if shape.name == "comparison":  # limited to one document: each side's own sentence, not only one about both
                 tests = [mention_pattern(side).search for side in shape.sides]
                 chosen += each_side(candidates, chosen, [lambda t, f=f: f(t) is not None for f in tests], [p.section for p in top], self.per_side)
-        return self._render(question, top, chosen, items, passages)
+        return render(question, top, chosen, items, passages, self.name)
 
     def _numbered(self, question: str, top: list[Passage], entity: str) -> list[Item] | None:
         """The numbered run of the best passage's article that the best passages are about —
@@ -401,33 +392,3 @@ class ExtractiveEngine:
             if not any(same_sentence(c, x) for x in out):
                 out.append(c)
         return out
-
-    def _render(self, question: str, top: list[Passage], chosen: list[Candidate], items: list[tuple[str, Passage]], passages: Sequence[Passage]) -> Answer:
-        cited: dict[str, Passage] = {}  # chunk id -> passage, in order of first citation
-        for p in [top[c.passage] for c in chosen] + [p for _, p in items]:
-            cited.setdefault(p.chunk_id, p)
-        number = {cid: n for n, cid in enumerate(cited, start=1)}
-        # the sentence that answers leads; the rest follow by passage, in reading order
-        chosen = chosen[:1] + sorted(chosen[1:], key=lambda c: (number[top[c.passage].chunk_id], c.position))
-        # an article's own "[n]" markers are data, not citations: only the engine's reach the answer
-        runs: list[list[Candidate]] = []  # a short sentence ("RUBY: So?") shares the citation of the one after it
-        for c in chosen:
-            last = runs[-1][-1] if runs else None
-            if last is not None and last.passage == c.passage and c.position == last.position + 1 and len(last.text) < 40:
-                runs[-1].append(c)
-            else:
-                runs.append([c])
-        parts = [in_prose(attach_citation(" ".join(ARTICLE_MARKER.sub("", c.text) for c in run), number[top[run[0].passage].chunk_id]))
-                 for run in runs]
-        parts = [under_heading(part, top[run[0].passage]) if orphan(run[0], chosen) else part for part, run in zip(parts, runs)]
-        text = " ".join(parts)
-        if items:
-            bullets = "\n".join(f"- {attach_citation(ARTICLE_MARKER.sub('', t), number[p.chunk_id])}" for t, p in items)
-            text = f"{text}\n\n{bullets}" if text else bullets
-        quotes: dict[str, list[str]] = {}
-        for c in chosen:
-            quotes.setdefault(top[c.passage].chunk_id, []).append(c.text)
-        for t, p in items:
-            quotes.setdefault(p.chunk_id, []).append(t.removeprefix(f"{p.section.strip()}: "))
-        citations = tuple(Citation.of(number[cid], p, tuple(quotes.get(cid, ()))) for cid, p in cited.items())
-        return Answer(question=question, text=text, citations=citations, passages=tuple(passages), engine=self.name)
