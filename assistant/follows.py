@@ -121,7 +121,7 @@ def sentence_after(top: list[Passage], c: Candidate) -> Candidate | None:
 def paragraph_rest(passage: Passage, lead: Candidate, chosen: Sequence[Candidate], enough: int) -> list[Candidate]:
     """The sentences after ``lead`` in its paragraph (up to a blank line or a question), until the
     answer (``chosen``) has ``enough`` characters: "Real world testing ... for a maximum of 6 months"
-    goes on with "Providers must first submit a testing plan ...". None already chosen."""
+    goes on with "Prior to testing, a plan needs to be drawn up ...". None already chosen. Pure."""
     have = sum(len(c.text) for c in chosen)
     text, out = passage.text, []
     last_end, position = lead.end, lead.position

@@ -7,6 +7,10 @@ the ``k`` returned, and a side's clear winner (``lead_ratio`` times its runner-u
 (see ``assistant/fusion.py``). Scores of the returned passages are the fused scores (higher
 is better); ``dense_score`` (cosine) and ``keyword_score`` (BM25) are kept for thresholds and
 display. Every default comes from ``Settings``.
+
+Before fusion, a paper's reference list leaves both candidate lists unless the question is about
+references (it matches cited titles word for word, not what the work found), and the best keyword
+candidate that holds a hyphenated name of the question whole ("Self-RAG") leads the keyword list.
 """
 
 from __future__ import annotations
