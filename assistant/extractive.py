@@ -191,11 +191,12 @@ class ExtractiveEngine:
         question_tokens = frozenset(tokenize_query(query))
         phrases = number_phrases(query)  # "day 2"
         versions = versions_in(query)  # "1.6.8"
-        term = defined_term(question or query)  # "What's txakoli?": a sentence that defines it answers
+        asked = question or query
+        term = defined_term(asked)  # "What's txakoli?": a sentence that defines it answers
         # "What does Self-RAG do?": its parts are everywhere ("RAG"), only the whole name finds the sentences about it
-        compounds = [t.word.lower() for t in focus_terms(question or query) if t.name and "-" in t.word.strip("-")]
-        how_to = bool(_HOW_TO.match(question or query))  # "How do I cache ...?": "Use functools to cache ..." answers
-        who = bool(self.who_bonus and asks_who(question or query))
+        compounds = [t.word.lower() for t in focus_terms(asked) if t.name and "-" in t.word.strip("-")]
+        how_to = bool(_HOW_TO.match(asked))  # "How do I cache ...?": "Use functools to cache ..." answers
+        who = bool(self.who_bonus and asks_who(asked))
         raw: list[tuple[int, int, int, int, str]] = []
         for pi, p in enumerate(passages):
             spans = sentence_spans(p.text)
@@ -223,7 +224,7 @@ class ExtractiveEngine:
                                        or float(defines(sentence, term))) \
                 + (self.compound_bonus * sum(n in sentence.lower() for n in compounds) / len(compounds) if compounds else 0.0) \
                 + (self.instruction_bonus if how_to and instructs(sentence) else 0.0) \
-                + (self.who_bonus if who and names_new(sentence, question or query) else 0.0)
+                + (self.who_bonus if who and names_new(sentence, asked) else 0.0)
             out.append(Candidate(pi, sentence, score, tokens, si, a, b, float(sim)))
         return out, float(sims.max())
 
@@ -363,8 +364,8 @@ class ExtractiveEngine:
             if chosen and sum(len(c.text) for c in chosen) < self.min_chars:  # one short sentence: its paragraph goes on
                 chosen += paragraph_rest(top[chosen[0].passage], chosen[0], chosen, self.min_chars)
             if shape.name == "comparison":  # limited to one document: each side's own sentence, not only one about both
-                tests = [mention_pattern(side).search for side in shape.sides]
-                chosen += each_side(candidates, chosen, [lambda t, f=f: f(t) is not None for f in tests], [p.section for p in top], self.per_side)
+                sides = [mention_pattern(side) for side in shape.sides]
+                chosen += each_side(candidates, chosen, sides, [p.section for p in top], self.per_side)
         return render(question, top, chosen, items, passages, self.name)
 
     def _numbered(self, question: str, top: list[Passage], entity: str) -> list[Item] | None:

@@ -243,16 +243,17 @@ def _title_case(title: str) -> str:
     return " ".join(w if i and w in _SMALL else w[:1].upper() + w[1:] for i, w in enumerate(words))
 
 
-def each_side(candidates: Sequence[Candidate], chosen: Sequence[Candidate], sides: Sequence[Callable[[str], bool]],
+def each_side(candidates: Sequence[Candidate], chosen: Sequence[Candidate], sides: Sequence[re.Pattern[str]],
               sections: Sequence[str], per_side: int = 1) -> list[Candidate]:
     """For a comparison within one document ("How is error handling different in Gleam compared
-    to Python?"): the best candidate about each side that no chosen sentence is about yet — a
-    sentence about a side names it and not the other, or sits under a heading that names it
-    ("Try › Python"). ``sides``: a test for each side's name; ``sections``: each passage's. Pure."""
+    to Python?"): the best candidates about each side, until ``per_side`` chosen sentences are
+    about it — a sentence about a side names it and not the other, or sits under a heading that
+    names it ("Try › Python"). ``sides``: each side's name as a pattern; ``sections``: each
+    passage's. Pure."""
     def about(c: Candidate, i: int) -> bool:
         leaf = sections[c.passage].split(SUBSECTION)[-1]
-        others = any(test(c.text) for j, test in enumerate(sides) if j != i)
-        return not others and (sides[i](c.text) or sides[i](leaf))
+        others = any(side.search(c.text) for j, side in enumerate(sides) if j != i)
+        return not others and bool(sides[i].search(c.text) or sides[i].search(leaf))
 
     out: list[Candidate] = []
     for i in range(len(sides)):
