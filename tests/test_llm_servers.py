@@ -220,3 +220,21 @@ def test_local_engine_overview_of_a_trend_question_cites_the_answers_numbers_abo
     assert answer.checks and sum(c.supported for c in answer.checks) == len(sentences)
     # streamed: the overview's sentences first, then the groups a line at a time
     assert events[0].text == sentences[0] and "".join(e.text for e in events[:-1]) == answer.text
+
+
+def test_local_model_keeps_the_answer_prompt_evaluated_across_a_follow_up_rewrite(model_path):
+    """A rewrite (another system prompt) in between: the answer prompt is put back, not evaluated
+    again from its first token, and the answer is the same."""
+    from assistant.llm.backends import LlamaCppChat
+    from assistant.llm.prompts import answer_messages, condense_messages
+
+    chat = LlamaCppChat(default_model_cache_dir(), model_path=model_path)
+    chat.warm_up()
+    llama = chat._llama[0]
+    ask = answer_messages("Which companies use Go?", GO_PASSAGES)
+    first = "".join(chat.stream(ask, 30))
+    "".join(chat.stream(condense_messages("who uses it?", [("What is Go?", "A language [1].")]), 20))
+    evaluated = llama.n_tokens
+    chat._llama[2].switch(llama, ask[0]["content"])  # what ``stream`` does first
+    assert llama.n_tokens > evaluated  # the longer answer sequence is back in place of the rewrite's
+    assert "".join(chat.stream(ask, 30)) == first

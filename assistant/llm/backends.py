@@ -53,9 +53,57 @@ def close_all() -> None:
     with _LLAMA_LOCK:
         loaded = list(_LLAMAS.values())
         _LLAMAS.clear()
-    for llama, lock in loaded:
+    for llama, lock, _ in loaded:
         with lock:  # never under a running generation
             _close(llama)
+
+
+class _Prefixes:
+    """What a loaded model had evaluated under each system prompt, kept when another one comes.
+
+    llama.cpp keeps one sequence in its KV cache and re-evaluates a prompt only from where it
+    differs from the last one, so the fixed answer system prompt costs nothing — until a
+    follow-up's rewrite (``CONDENSE_SYSTEM``) or an overview (``OVERVIEW_SYSTEM``) replaces it and
+    the next answer evaluates its ~170 tokens again (~2.8 s on 2 cores). On a switch of system
+    prompt the sequence evaluated so far is copied out (``llama_state_seq_get_data``: ~28 KB a
+    token for this model) and the one kept for the incoming system prompt, if any, is put back;
+    the generation then re-evaluates only past the common prefix, as usual. Greedy decoding gives
+    the same text either way."""
+
+    def __init__(self, keep: int = 4):
+        self.keep = keep
+        self.system: str | None = None  # the system prompt of what the context holds
+        self.saved: dict[str, tuple[Any, bytes]] = {}  # system prompt -> (token ids, sequence state)
+
+    def switch(self, llama: Any, system: str) -> None:
+        if system == self.system:
+            return
+        import llama_cpp
+
+        if self.system is not None and llama.n_tokens > 0:
+            ctx = llama._ctx.ctx
+            size = llama_cpp.llama_state_seq_get_size(ctx, 0)
+            buf = (llama_cpp.ctypes.c_uint8 * size)()
+            got = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
+            if got:
+                self.saved.pop(self.system, None)
+                self.saved[self.system] = (llama.input_ids[: llama.n_tokens].copy(), bytes(buf)[:got])
+                while len(self.saved) > self.keep:
+                    self.saved.pop(next(iter(self.saved)))
+        self.system = system
+        kept = self.saved.get(system)
+        if kept is None:
+            return
+        ids, data = kept
+        llama._ctx.kv_cache_seq_rm(-1, 0, -1)
+        src = (llama_cpp.ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_seq_set_data(llama._ctx.ctx, src, len(data), 0) != len(data):
+            llama._ctx.kv_cache_seq_rm(-1, 0, -1)  # not restored: the prompt is evaluated from the start
+            llama.n_tokens = 0
+            return
+        llama.input_ids[: len(ids)] = ids
+        llama.n_tokens = len(ids)
+        llama._requires_eval = True
 
 
 class LlamaCppChat:
@@ -86,7 +134,8 @@ class LlamaCppChat:
         with _LLAMA_LOCK:
             if key not in _LLAMAS:
                 try:
-                    _LLAMAS[key] = (Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, seed=0, verbose=False), threading.Lock())
+                    _LLAMAS[key] = (Llama(model_path=str(path), n_ctx=self.n_ctx, n_threads=self.n_threads, seed=0, verbose=False),
+                                    threading.Lock(), _Prefixes())
                 except (ValueError, RuntimeError, OSError) as exc:
                     raise EngineError(f"cannot load the local model {path}: {exc}") from None
                 if not _AT_EXIT:
@@ -103,7 +152,7 @@ class LlamaCppChat:
             shared = _LLAMAS.get(self._key) is self._llama  # type: ignore[arg-type]
             if shared:
                 del _LLAMAS[self._key]  # type: ignore[arg-type]
-        llama, lock = self._llama
+        llama, lock, _ = self._llama
         self._llama = self._key = None
         if shared:
             with lock:
@@ -111,9 +160,10 @@ class LlamaCppChat:
 
     def stream(self, messages: Messages, max_tokens: int) -> Iterator[str]:
         self.warm_up()
-        llama, lock = self._llama
+        llama, lock, prefixes = self._llama
         with lock:  # one generation at a time per loaded model
             try:
+                prefixes.switch(llama, messages[0]["content"] if messages and messages[0].get("role") == "system" else "")
                 chunks = llama.create_chat_completion(messages=messages, stream=True, temperature=0.0, max_tokens=max_tokens, seed=0)
                 for chunk in chunks:
                     piece = chunk["choices"][0]["delta"].get("content")
