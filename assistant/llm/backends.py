@@ -67,8 +67,8 @@ class _Prefixes:
     the next answer evaluates its ~170 tokens again (~2.8 s on 2 cores). On a switch of system
     prompt the sequence evaluated so far is copied out (``llama_state_seq_get_data``: ~28 KB a
     token for this model) and the one kept for the incoming system prompt, if any, is put back;
-    the generation then re-evaluates only past the common prefix, as usual. Greedy decoding gives
-    the same text either way."""
+    the generation then re-evaluates only past the common prefix, as usual (like any prefix reuse,
+    this may change the last float bits, and rarely a greedy word)."""
 
     def __init__(self, keep: int = 4):
         self.keep = keep
