@@ -41,8 +41,15 @@ def _folder(name: str) -> Path:
     return SHARED / "eval" / "stici" if name == "stici" else DATA / name
 
 
-def yes_no(llama: Any, messages: list[dict[str, str]]) -> float:
-    """log P("Yes") - log P("No") for the first token of the model's reply to ``messages``."""
+def answer_tokens(llama: Any) -> tuple[list[int], list[int]]:
+    """The first tokens of "Yes" and of "No" (bare, after a space, lower-case)."""
+    first = lambda w: llama.tokenize(w.encode(), add_bos=False, special=False)[0]  # noqa: E731
+    return [first(w) for w in ("Yes", " Yes", "yes")], [first(w) for w in ("No", " No", "no")]
+
+
+def yes_no(llama: Any, messages: list[dict[str, str]], tokens: tuple[list[int], list[int]]) -> float:
+    """log P("Yes") - log P("No") for the first token of the model's reply to ``messages``
+    (``tokens``: ``answer_tokens(llama)``)."""
     from llama_cpp import LogitsProcessorList
 
     seen: list[np.ndarray] = []
@@ -53,8 +60,7 @@ def yes_no(llama: Any, messages: list[dict[str, str]]) -> float:
         return scores
 
     llama.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, seed=0, logits_processor=LogitsProcessorList([keep]))
-    first = lambda w: llama.tokenize(w.encode(), add_bos=False, special=False)[0]  # noqa: E731
-    yes, no = [first(w) for w in ("Yes", " Yes", "yes")], [first(w) for w in ("No", " No", "no")]
+    yes, no = tokens
     return float(np.logaddexp.reduce(seen[0][yes]) - np.logaddexp.reduce(seen[0][no]))
 
 
@@ -70,6 +76,7 @@ def collect(data: Path, names: tuple[str, ...]) -> list[dict[str, Any]]:
         engine = a.engine
         engine.chat.warm_up()
         llama = engine.chat._llama[0]
+        tokens = answer_tokens(llama)
         margins: dict[str, float] = {}
         answer_messages = engine.messages
 
@@ -77,7 +84,7 @@ def collect(data: Path, names: tuple[str, ...]) -> list[dict[str, Any]]:
             msgs = answer_messages(question, query, excerpts)
             *head, user = msgs
             for key, ask in ASKS.items():
-                margins[key] = yes_no(llama, [*head, {"role": "user", "content": f"{user['content']}\n\n{ask}"}])
+                margins[key] = yes_no(llama, [*head, {"role": "user", "content": f"{user['content']}\n\n{ask}"}], tokens)
             return msgs
 
         engine.messages = messages

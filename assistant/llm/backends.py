@@ -87,7 +87,7 @@ class _Prefixes:
             got = llama_cpp.llama_state_seq_get_data(ctx, buf, size, 0)
             if got:
                 self.saved.pop(self.system, None)
-                self.saved[self.system] = (llama.input_ids[: llama.n_tokens].copy(), bytes(buf)[:got])
+                self.saved[self.system] = (llama.input_ids[: llama.n_tokens].copy(), llama_cpp.ctypes.string_at(buf, got))
                 while len(self.saved) > self.keep:
                     self.saved.pop(next(iter(self.saved)))
         self.system = system
