@@ -56,3 +56,15 @@ def test_installed_parts_add_up_to_the_model_size():
     paths = part_paths()
     assert len(paths) == PART_COUNT
     assert sum(p.stat().st_size for p in paths) == MODEL_SIZE
+
+
+def test_try_build_step_runs_the_installed_llama_cpp_on_the_model():
+    """`make llm`'s check that the llama.cpp build (AVX-512 where the CPU lists it) runs here:
+    a process that evaluates tokens of the real model and says so; a build for instructions the
+    CPU faults on would die by a signal instead."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "assistant.llm.model_files", "--try-build"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "llama.cpp build runs on this CPU" in done.stdout

