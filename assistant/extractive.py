@@ -61,7 +61,7 @@ from assistant.sentences import (
 from corpus.chunking import SUBSECTION
 from corpus.text import sentence_spans
 from index.embedding import Embedder
-from index.keyword import tokenize_query
+from index.keyword import tokenize_many, tokenize_query
 
 __all__ = ["ExtractiveEngine", "NOT_COVERED"]
 
@@ -210,6 +210,7 @@ class ExtractiveEngine:
                 raw.append((pi, si, a, b, p.text[a:b].lstrip("- ").strip()))
         if not raw:
             return [], 0.0
+        tokenize_many([r[4] for r in raw])  # one tokenizer call for all of them; the loop below reads them back
         sims = self.similarities(query, [r[4] for r in raw])
         if question and question != query and self.follow_up_weight > 0:
             sims = (1 - self.follow_up_weight) * sims + self.follow_up_weight * self.similarities(question, [r[4] for r in raw])

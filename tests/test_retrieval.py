@@ -136,6 +136,27 @@ def test_keyword_index_keeps_versions_and_language_names_as_words():
     assert best.section == "1.6.7"  # before, "1.6.7" was no token at all and the three tied
 
 
+def test_tokens_in_one_call_are_the_tokens_one_at_a_time(monkeypatch):
+    import index.keyword as kw
+
+    texts = ["Gin and Fiber lead Go's web frameworks.", "", "the of and", "v1.6.8 of C++ and C#", "Gin and Fiber lead Go's web frameworks.",
+             "Actix Web tops the TechEmpower benchmarks."]
+    one_at_a_time = [kw._tokenize([t])[0] for t in texts]
+    monkeypatch.setattr(kw, "_MEMO", {})
+    calls = []
+    real = kw._tokenize
+    monkeypatch.setattr(kw, "_tokenize", lambda batch: calls.append(list(batch)) or real(batch))
+    assert kw.tokenize_many(texts) == one_at_a_time
+    assert len(calls) == 1 and len(calls[0]) == 5  # the repeat is tokenized once
+    assert [kw.tokenize_query(t) for t in texts] == one_at_a_time and len(calls) == 1  # remembered
+    kw.tokenize_query(texts[0]).append("mutated")
+    assert kw.tokenize_query(texts[0]) == one_at_a_time[0]  # callers get their own list
+    monkeypatch.setattr(kw, "_MEMO_SIZE", 3)
+    assert kw.tokenize_many(["a new sentence about Django", "another about Flask"]) == [real([s])[0] for s in
+                                                                                    ["a new sentence about Django", "another about Flask"]]
+    assert len(kw._MEMO) == 2  # full: emptied, then filled with the new ones
+
+
 _PAPER = """## 1 Introduction
 
 Retrieval-augmented generation (RAG) helps large language models answer from documents. This survey of RAG covers RAG retrieval, \
