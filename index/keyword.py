@@ -89,7 +89,7 @@ def tokenize_many(texts: Sequence[str]) -> list[list[str]]:
     fresh: dict[str, tuple[str, ...]] = {}
     missing = [t for t in dict.fromkeys(texts) if t not in _MEMO]
     if missing:
-        fresh = {t: tuple(tokens) for t, tokens in zip(missing, _tokenize(missing))}
+        fresh = {t: tuple(tokens) for t, tokens in zip(missing, _tokenize(missing), strict=True)}
         if len(_MEMO) + len(fresh) > _MEMO_SIZE:
             _MEMO.clear()
         _MEMO.update(fresh)
