@@ -210,13 +210,14 @@ class ExtractiveEngine:
                 raw.append((pi, si, a, b, p.text[a:b].lstrip("- ").strip()))
         if not raw:
             return [], 0.0
-        tokenize_many([r[4] for r in raw])  # one tokenizer call for all of them; the loop below reads them back
-        sims = self.similarities(query, [r[4] for r in raw])
+        texts = [r[4] for r in raw]
+        token_lists = tokenize_many(texts)  # one tokenizer call for the sentences not seen before
+        sims = self.similarities(query, texts)
         if question and question != query and self.follow_up_weight > 0:
-            sims = (1 - self.follow_up_weight) * sims + self.follow_up_weight * self.similarities(question, [r[4] for r in raw])
+            sims = (1 - self.follow_up_weight) * sims + self.follow_up_weight * self.similarities(question, texts)
         out = []
-        for (pi, si, a, b, sentence), sim in zip(raw, sims):
-            tokens = frozenset(tokenize_query(sentence))
+        for (pi, si, a, b, sentence), sim, words in zip(raw, sims, token_lists):
+            tokens = frozenset(words)
             overlap = len(tokens & question_tokens) / max(1, len(question_tokens))
             novelty = min(1.0, len(tokens - question_tokens) / 6.0)
             score = float(sim) + 0.35 * overlap + 0.03 * (len(passages) - pi) + self.novelty_weight * novelty \
